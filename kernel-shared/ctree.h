@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The engine's in-memory view of a filesystem: keys, tree block buffers,
+ * paths, devices, the chunk map and the per-filesystem state.
+ *
+ * Every function returns 0 or a negative errno and never prints, except
+ * where a comment says otherwise.  Errors worth telling the user are
+ * recorded in fs_info->err (see btrfs_err_set()).
+ */
+#ifndef BTRFS_DAX_CTREE_H
+#define BTRFS_DAX_CTREE_H
+
+#include <stdbool.h>
+#include <string.h>
+#include "kernel-shared/ondisk.h"
+#include "kernel-shared/accessors.h"
+
+/* Host-order key. */
+struct btrfs_key {
+	u64 objectid;
+	u8 type;
+	u64 offset;
+};
+
+static inline void btrfs_disk_key_to_cpu(struct btrfs_key *cpu,
+					 const struct btrfs_disk_key *disk)
+{
+	cpu->objectid = btrfs_disk_key_objectid(disk);
+	cpu->type = btrfs_disk_key_type(disk);
+	cpu->offset = btrfs_disk_key_offset(disk);
+}
+
+static inline void btrfs_cpu_key_to_disk(struct btrfs_disk_key *disk,
+					 const struct btrfs_key *cpu)
+{
+	btrfs_set_disk_key_objectid(disk, cpu->objectid);
+	btrfs_set_disk_key_type(disk, cpu->type);
+	btrfs_set_disk_key_offset(disk, cpu->offset);
+}
+
+int btrfs_comp_keys(const struct btrfs_key *a, const struct btrfs_key *b);
+
+/*
+ * One tree block in memory.  data[] holds the whole node (len bytes) exactly
+ * as on disk.  A buffer handed out by tree_block_read() has passed the
+ * verifier unless it was read with TREE_BLOCK_NOVERIFY.
+ */
+struct extent_buffer {
+	u64 start;
+	u32 len;
+	int refs;
+	struct extent_buffer *hash_next;
+	struct extent_buffer *lru_prev, *lru_next;
+	u8 data[];
+};
+
+static inline struct btrfs_header *eb_header(const struct extent_buffer *eb)
+{
+	return (struct btrfs_header *)eb->data;
+}
+
+static inline u32 eb_nritems(const struct extent_buffer *eb)
+{
+	return btrfs_header_nritems(eb_header(eb));
+}
+
+static inline int eb_level(const struct extent_buffer *eb)
+{
+	return btrfs_header_level(eb_header(eb));
+}
+
+static inline u64 eb_owner(const struct extent_buffer *eb)
+{
+	return btrfs_header_owner(eb_header(eb));
+}
+
+static inline u64 eb_generation(const struct extent_buffer *eb)
+{
+	return btrfs_header_generation(eb_header(eb));
+}
+
+/* Leaf access. */
+static inline struct btrfs_item *eb_item(const struct extent_buffer *eb,
+					 int slot)
+{
+	return (struct btrfs_item *)(eb->data + sizeof(struct btrfs_header)) +
+	       slot;
+}
+
+static inline u32 eb_item_size(const struct extent_buffer *eb, int slot)
+{
+	return btrfs_raw_item_size(eb_item(eb, slot));
+}
+
+static inline u32 eb_item_offset(const struct extent_buffer *eb, int slot)
+{
+	return btrfs_raw_item_offset(eb_item(eb, slot));
+}
+
+/* Item data; offsets are relative to the end of the header. */
+static inline void *eb_item_ptr(const struct extent_buffer *eb, int slot)
+{
+	return (void *)(eb->data + sizeof(struct btrfs_header) +
+			eb_item_offset(eb, slot));
+}
+
+#define eb_item_ptr_type(eb, slot, type) ((type *)eb_item_ptr(eb, slot))
+
+static inline void eb_item_key(const struct extent_buffer *eb,
+			       struct btrfs_key *key, int slot)
+{
+	btrfs_disk_key_to_cpu(key, &eb_item(eb, slot)->key);
+}
+
+/* Node access. */
+static inline struct btrfs_key_ptr *eb_key_ptr(const struct extent_buffer *eb,
+					       int slot)
+{
+	return (struct btrfs_key_ptr *)(eb->data + sizeof(struct btrfs_header)) +
+	       slot;
+}
+
+static inline void eb_node_key(const struct extent_buffer *eb,
+			       struct btrfs_key *key, int slot)
+{
+	btrfs_disk_key_to_cpu(key, &eb_key_ptr(eb, slot)->key);
+}
+
+static inline u64 eb_node_blockptr(const struct extent_buffer *eb, int slot)
+{
+	return btrfs_key_ptr_blockptr(eb_key_ptr(eb, slot));
+}
+
+static inline u64 eb_node_ptr_generation(const struct extent_buffer *eb,
+					 int slot)
+{
+	return btrfs_key_ptr_generation(eb_key_ptr(eb, slot));
+}
+
+static inline u32 btrfs_leaf_data_size(u32 nodesize)
+{
+	return nodesize - sizeof(struct btrfs_header);
+}
+
+static inline u32 btrfs_node_ptrs_max(u32 nodesize)
+{
+	return btrfs_leaf_data_size(nodesize) / sizeof(struct btrfs_key_ptr);
+}
+
+/* Block I/O behind an ops table, so tests can inject faults. */
+struct btrfs_io_ops {
+	ssize_t (*pread)(void *priv, void *buf, size_t len, u64 off);
+	ssize_t (*pwrite)(void *priv, const void *buf, size_t len, u64 off);
+	int (*flush)(void *priv);
+	int (*discard)(void *priv, u64 off, u64 len);
+	void (*close)(void *priv);
+};
+
+struct btrfs_device {
+	struct btrfs_device *next;
+	u64 devid;
+	u8 uuid[BTRFS_UUID_SIZE];
+	u8 fsid[BTRFS_FSID_SIZE];
+	u64 total_bytes;	/* from the device item */
+	u64 size;		/* the file or block device's real size */
+	char *path;		/* NULL when the device is missing */
+	int fd;
+	const struct btrfs_io_ops *ops;
+	void *io_priv;
+};
+
+/* One mirror/stripe of a chunk. */
+struct map_stripe {
+	u64 devid;
+	u64 physical;
+	u8 dev_uuid[BTRFS_UUID_SIZE];
+	struct btrfs_device *dev;	/* NULL when missing */
+};
+
+struct chunk_map {
+	u64 logical;
+	u64 length;
+	u64 type;
+	u64 stripe_len;
+	u32 num_stripes;
+	u32 sub_stripes;
+	struct map_stripe stripes[];
+};
+
+/* Where one logical range lands: up to num_copies physical copies. */
+#define BTRFS_MAX_MIRRORS 4
+struct btrfs_io_copy {
+	struct map_stripe *stripe;
+	u64 physical;
+};
+
+/* A loaded tree root. */
+struct btrfs_root {
+	u64 objectid;
+	u64 bytenr;
+	u64 generation;
+	u8 level;
+	struct btrfs_fs_info *fs_info;
+};
+
+/* A position in a tree: nodes[0] is the leaf. */
+struct btrfs_path {
+	struct extent_buffer *nodes[BTRFS_MAX_LEVEL];
+	int slots[BTRFS_MAX_LEVEL];
+	int lowest_level;
+};
+
+/* Facts of the superblock, decoded once and validated. */
+struct btrfs_sb_info {
+	u8 fsid[BTRFS_FSID_SIZE];
+	u8 metadata_uuid[BTRFS_FSID_SIZE];
+	u8 chunk_tree_uuid[BTRFS_UUID_SIZE];
+	u64 generation;
+	u64 root;
+	u8 root_level;
+	u64 chunk_root;
+	u8 chunk_root_level;
+	u64 chunk_root_generation;
+	u64 log_root;
+	u8 log_root_level;
+	u64 total_bytes;
+	u64 bytes_used;
+	u64 num_devices;
+	u32 sectorsize;
+	u32 nodesize;
+	u32 stripesize;
+	u16 csum_type;
+	u16 csum_size;
+	u64 compat_flags;
+	u64 compat_ro_flags;
+	u64 incompat_flags;
+	u64 flags;
+	u64 cache_generation;
+	u64 uuid_tree_generation;
+};
+
+/* Limits the block cache; blocks beyond it are evicted least-recent first. */
+#define BTRFS_BLOCK_CACHE_DEFAULT (256ULL << 20)
+
+struct block_cache {
+	struct extent_buffer **hash;
+	u32 nbuckets;
+	struct extent_buffer *lru_head, *lru_tail;	/* head = most recent */
+	u64 bytes;
+	u64 limit;
+};
+
+#define BTRFS_ERR_MSG_LEN 512
+
+struct btrfs_fs_info {
+	struct btrfs_super_block super_copy;	/* the chosen copy, raw */
+	struct btrfs_sb_info sb;
+	int super_mirror;			/* which copy was chosen */
+	struct btrfs_device *devices;
+	u32 num_open_devices;
+
+	struct chunk_map **chunks;		/* sorted by logical */
+	u32 nr_chunks;
+	u32 alloc_chunks;
+
+	struct block_cache cache;
+
+	struct btrfs_root tree_root;
+	struct btrfs_root chunk_root;
+
+	/* The last error's text, for front ends to print. */
+	char err[BTRFS_ERR_MSG_LEN];
+};
+
+/* Open options. */
+#define BTRFS_OPEN_NOSCAN	(1U << 0)	/* do not look for more devices */
+#define BTRFS_OPEN_SUPER_ONLY	(1U << 1)	/* stop after the superblock */
+#define BTRFS_OPEN_PARTIAL	(1U << 2)	/* tolerate a bad root tree */
+#define BTRFS_OPEN_ALLOW_MISSING (1U << 3)	/* tolerate missing devices */
+
+struct btrfs_open_opts {
+	unsigned int flags;
+	int super_mirror;	/* -1: newest valid copy */
+	int backup_root;	/* -1: the superblock's own roots */
+	u64 cache_limit;	/* 0: BTRFS_BLOCK_CACHE_DEFAULT */
+	u64 tree_root_bytenr;	/* non-zero: use this tree root instead */
+	u64 chunk_root_bytenr;	/* non-zero: use this chunk root instead */
+};
+
+void btrfs_open_opts_init(struct btrfs_open_opts *opts);
+int btrfs_open_fs(const char *const *paths, int npaths,
+		  const struct btrfs_open_opts *opts,
+		  struct btrfs_fs_info **ret);
+void btrfs_close_fs(struct btrfs_fs_info *fs_info);
+
+void btrfs_err_set(struct btrfs_fs_info *fs_info, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Superblocks (disk-io.c). */
+int btrfs_super_read(int fd, int mirror, struct btrfs_super_block *sb);
+int btrfs_super_check(const struct btrfs_super_block *sb, u64 expect_bytenr,
+		      char *why, size_t why_len);
+int btrfs_super_decode(const struct btrfs_super_block *sb,
+		       struct btrfs_sb_info *info);
+
+/* Chunk mapping (volumes.c). */
+int chunk_map_insert(struct btrfs_fs_info *fs_info, struct chunk_map *map);
+struct chunk_map *chunk_map_lookup(const struct btrfs_fs_info *fs_info,
+				   u64 logical);
+int chunk_map_from_item(struct btrfs_fs_info *fs_info, u64 logical,
+			const struct btrfs_chunk *chunk, u32 item_size,
+			struct chunk_map **ret);
+int chunk_map_num_copies(const struct chunk_map *map);
+/* Physical location of copy 'mirror' (0-based) of [logical, logical+len). */
+int chunk_map_locate(const struct chunk_map *map, u64 logical, int mirror,
+		     struct btrfs_io_copy *copy, u64 *contiguous);
+int btrfs_read_logical(struct btrfs_fs_info *fs_info, u64 logical, void *buf,
+		       u64 len, int mirror);
+struct btrfs_device *btrfs_device_find(const struct btrfs_fs_info *fs_info,
+				       u64 devid);
+
+/* Tree blocks (disk-io.c, tree-checker.c). */
+#define TREE_BLOCK_NOVERIFY	(1U << 0)	/* for dump tools: only csum */
+
+struct tree_block_expect {
+	u64 owner;		/* 0: any */
+	u64 generation;		/* 0: any */
+	int level;		/* -1: any */
+	const struct btrfs_key *first_key;	/* NULL: any */
+};
+
+int tree_block_read(struct btrfs_fs_info *fs_info, u64 bytenr,
+		    const struct tree_block_expect *expect,
+		    struct extent_buffer **ret);
+void extent_buffer_put(struct extent_buffer *eb);
+struct extent_buffer *extent_buffer_get(struct extent_buffer *eb);
+
+int tree_block_verify(const struct btrfs_fs_info *fs_info,
+		      const struct extent_buffer *eb,
+		      const struct tree_block_expect *expect,
+		      char *why, size_t why_len);
+int tree_block_csum_verify(const struct btrfs_fs_info *fs_info,
+			   const u8 *data, u32 len);
+
+/* Search and iteration (ctree.c). */
+void btrfs_path_init(struct btrfs_path *path);
+void btrfs_path_release(struct btrfs_path *path);
+/* Returns 0 if found, 1 if not (path at the insertion point), <0 on error. */
+int btrfs_search_slot(struct btrfs_fs_info *fs_info,
+		      const struct btrfs_root *root,
+		      const struct btrfs_key *key, struct btrfs_path *path);
+/* 0: moved, 1: no more items, <0: error. */
+int btrfs_next_item(struct btrfs_fs_info *fs_info, struct btrfs_path *path);
+int btrfs_prev_item(struct btrfs_fs_info *fs_info, struct btrfs_path *path);
+/* Loads a root from the root tree by objectid (highest offset). */
+int btrfs_read_root(struct btrfs_fs_info *fs_info, u64 objectid,
+		    struct btrfs_root *root, struct btrfs_root_item *item);
+
+#endif
