@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The `btrfs` command table: every command and group carries its usage text
+ * next to its handler.  A handler gets argv with argv[0] = its own name and
+ * returns the process exit code.
+ */
+#ifndef BTRFS_DAX_COMMANDS_H
+#define BTRFS_DAX_COMMANDS_H
+
+#include <stdbool.h>
+
+struct cmd_group;
+
+struct cmd_struct {
+	const char *name;
+	/* Usage: first line "btrfs group cmd [options] <args>", then the one-line
+	 * description, then an empty string and option lines; NULL-terminated. */
+	const char *const *usage;
+	int (*fn)(const struct cmd_struct *cmd, int argc, char **argv);
+	const struct cmd_group *group;	/* set for a command group */
+	/* Commands of stock btrfs-progs this project does not implement yet. */
+	bool not_implemented;
+};
+
+struct cmd_group {
+	const char *const *usage;
+	const char *info;
+	const struct cmd_struct *const *commands;	/* NULL-terminated */
+};
+
+/* Prints the usage text; to stderr with err set, and returns err ? 1 : 0. */
+int cmd_usage(const struct cmd_struct *cmd, bool err);
+/* Handles --help for a command; returns true if it printed help. */
+bool cmd_check_help(const struct cmd_struct *cmd, int argc, char **argv);
+
+extern const struct cmd_struct cmd_struct_inspect;
+extern const struct cmd_struct cmd_struct_inspect_dump_super;
+extern const struct cmd_struct cmd_struct_inspect_dump_tree;
+
+#endif

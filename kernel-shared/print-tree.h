@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Printing of tree blocks and items in the exact text format of stock
+ * btrfs-progs 6.2 `btrfs inspect-internal dump-tree`.  Everything goes to
+ * stdout.
+ */
+#ifndef BTRFS_DAX_PRINT_TREE_H
+#define BTRFS_DAX_PRINT_TREE_H
+
+#include "kernel-shared/ctree.h"
+
+/* Modes for btrfs_print_tree(). */
+#define PRINT_TREE_FOLLOW	(1U << 0)	/* descend into children */
+#define PRINT_TREE_BFS		(1U << 1)	/* breadth-first (default) */
+#define PRINT_TREE_DFS		(1U << 2)	/* depth-first */
+#define PRINT_TREE_CSUM_HEADERS	(1U << 3)	/* print header checksums */
+#define PRINT_TREE_CSUM_ITEMS	(1U << 4)	/* print checksum item contents */
+
+/* "key (FIRST_CHUNK_TREE CHUNK_ITEM 22020096)" without a newline. */
+void btrfs_print_key(const struct btrfs_disk_key *key);
+/* The objectid as stock prints it in a key, e.g. "EXTENT_TREE", "256". */
+void btrfs_print_objectid(u64 objectid, u8 type);
+/* "DATA|DUP", "METADATA|RAID1", "SYSTEM" (single prints no profile). */
+void btrfs_bg_flags_to_str(u64 flags, char *buf, size_t len);
+/* One chunk item's body, as in a chunk tree leaf (two tabs of indent). */
+void btrfs_print_chunk(const struct btrfs_chunk *chunk, u32 item_size);
+/* One device item's body, as in a chunk tree leaf. */
+void btrfs_print_dev_item(const struct btrfs_dev_item *dev);
+/* A leaf or node header plus all its items/pointers. */
+void btrfs_print_leaf(struct btrfs_fs_info *fs_info,
+		      const struct extent_buffer *eb, unsigned int mode);
+/* A node or leaf and, with PRINT_TREE_FOLLOW, everything below it. */
+void btrfs_print_tree(struct btrfs_fs_info *fs_info,
+		      struct extent_buffer *eb, unsigned int mode);
+
+#endif
