@@ -13,18 +13,16 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <endian.h>
+#include <sys/types.h>
+#include <linux/types.h>	/* __le16/32/64: on-disk little-endian integers */
 
-typedef uint8_t u8;
-typedef uint16_t u16;
-typedef uint32_t u32;
-typedef uint64_t u64;
-typedef int64_t s64;
-typedef int32_t s32;
-
-/* Little-endian on-disk integers; only accessors.h converts them. */
-typedef uint16_t __le16;
-typedef uint32_t __le32;
-typedef uint64_t __le64;
+/* u64 is unsigned long long, so "%llu" prints it everywhere. */
+typedef __u8 u8;
+typedef __u16 u16;
+typedef __u32 u32;
+typedef __u64 u64;
+typedef __s64 s64;
+typedef __s32 s32;
 
 #define le8_to_cpu(x)	(x)
 #define cpu_to_le8(x)	(x)

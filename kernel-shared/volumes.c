@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The logical -> physical chunk map, for every profile stock btrfs creates.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "kernel-shared/ctree.h"
+
+struct btrfs_device *btrfs_device_find(const struct btrfs_fs_info *fs_info,
+				       u64 devid)
+{
+	struct btrfs_device *dev;
+
+	for (dev = fs_info->devices; dev; dev = dev->next)
+		if (dev->devid == devid)
+			return dev;
+	return NULL;
+}
+
+/* Index of the first chunk whose logical start is greater than 'logical'. */
+static u32 chunk_map_upper_bound(const struct btrfs_fs_info *fs_info,
+				 u64 logical)
+{
+	u32 lo = 0, hi = fs_info->nr_chunks;
+
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
+
+		if (fs_info->chunks[mid]->logical <= logical)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+struct chunk_map *chunk_map_lookup(const struct btrfs_fs_info *fs_info,
+				   u64 logical)
+{
+	u32 idx = chunk_map_upper_bound(fs_info, logical);
+	struct chunk_map *map;
+
+	if (idx == 0)
+		return NULL;
+	map = fs_info->chunks[idx - 1];
+	if (logical - map->logical >= map->length)
+		return NULL;
+	return map;
+}
+
+/*
+ * Takes ownership of map.  -EEXIST when an identical chunk is already known
+ * (the system chunk array and the chunk tree both list system chunks), and
+ * -EUCLEAN when it overlaps a different one.
+ */
+int chunk_map_insert(struct btrfs_fs_info *fs_info, struct chunk_map *map)
+{
+	u32 idx = chunk_map_upper_bound(fs_info, map->logical);
+	struct chunk_map *prev = idx ? fs_info->chunks[idx - 1] : NULL;
+	struct chunk_map *next = idx < fs_info->nr_chunks ?
+				 fs_info->chunks[idx] : NULL;
+
+	if (prev && prev->logical == map->logical &&
+	    prev->length == map->length)
+		return -EEXIST;
+	if ((prev && prev->logical + prev->length > map->logical) ||
+	    (next && map->logical + map->length > next->logical))
+		return -EUCLEAN;
+	if (fs_info->nr_chunks == fs_info->alloc_chunks) {
+		u32 n = fs_info->alloc_chunks ? fs_info->alloc_chunks * 2 : 64;
+		struct chunk_map **tmp;
+
+		tmp = realloc(fs_info->chunks, n * sizeof(*tmp));
+		if (!tmp)
+			return -ENOMEM;
+		fs_info->chunks = tmp;
+		fs_info->alloc_chunks = n;
+	}
+	memmove(&fs_info->chunks[idx + 1], &fs_info->chunks[idx],
+		(fs_info->nr_chunks - idx) * sizeof(*fs_info->chunks));
+	fs_info->chunks[idx] = map;
+	fs_info->nr_chunks++;
+	return 0;
+}
+
+static u32 profile_min_stripes(u64 type, u32 *sub_stripes)
+{
+	*sub_stripes = 1;
+	if (type & BTRFS_BLOCK_GROUP_RAID10) {
+		*sub_stripes = 2;
+		return 2;
+	}
+	if (type & (BTRFS_BLOCK_GROUP_RAID1 | BTRFS_BLOCK_GROUP_DUP |
+		    BTRFS_BLOCK_GROUP_RAID5))
+		return 2;
+	if (type & BTRFS_BLOCK_GROUP_RAID1C3)
+		return 3;
+	if (type & (BTRFS_BLOCK_GROUP_RAID1C4))
+		return 4;
+	if (type & BTRFS_BLOCK_GROUP_RAID6)
+		return 3;
+	return 1;
+}
+
+static bool chunk_stripes_valid(u64 type, u32 num_stripes, u32 sub_stripes)
+{
+	u64 profile = type & BTRFS_BLOCK_GROUP_PROFILE_MASK;
+	u32 want_sub;
+	u32 min = profile_min_stripes(type, &want_sub);
+
+	if (profile & (profile - 1))
+		return false;
+	if (num_stripes < min)
+		return false;
+	if (profile == 0 && num_stripes != 1)
+		return false;
+	if ((profile & BTRFS_BLOCK_GROUP_DUP) && num_stripes != 2)
+		return false;
+	if ((profile & BTRFS_BLOCK_GROUP_RAID1) && num_stripes != 2)
+		return false;
+	if ((profile & BTRFS_BLOCK_GROUP_RAID1C3) && num_stripes != 3)
+		return false;
+	if ((profile & BTRFS_BLOCK_GROUP_RAID1C4) && num_stripes != 4)
+		return false;
+	if (profile & BTRFS_BLOCK_GROUP_RAID10)
+		return sub_stripes == 2 && num_stripes % 2 == 0;
+	return true;
+}
+
+/* Decodes and validates one chunk item into a new map (not yet inserted). */
+int chunk_map_from_item(struct btrfs_fs_info *fs_info, u64 logical,
+			const struct btrfs_chunk *chunk, u32 item_size,
+			struct chunk_map **ret)
+{
+	u32 num_stripes, sub_stripes, i;
+	struct chunk_map *map;
+	u64 length, stripe_len, type;
+
+	if (item_size < sizeof(*chunk))
+		return -EUCLEAN;
+	num_stripes = btrfs_chunk_num_stripes(chunk);
+	sub_stripes = btrfs_chunk_sub_stripes(chunk);
+	length = btrfs_chunk_length(chunk);
+	stripe_len = btrfs_chunk_stripe_len(chunk);
+	type = btrfs_chunk_type(chunk);
+	if (num_stripes == 0 || btrfs_chunk_item_size(num_stripes) != item_size)
+		return -EUCLEAN;
+	if (length == 0 || stripe_len == 0 ||
+	    (stripe_len & (stripe_len - 1)) || logical + length < logical)
+		return -EUCLEAN;
+	if (!(type & BTRFS_BLOCK_GROUP_TYPE_MASK))
+		return -EUCLEAN;
+	if (!chunk_stripes_valid(type, num_stripes, sub_stripes))
+		return -EUCLEAN;
+
+	map = calloc(1, sizeof(*map) + num_stripes * sizeof(map->stripes[0]));
+	if (!map)
+		return -ENOMEM;
+	map->logical = logical;
+	map->length = length;
+	map->type = type;
+	map->stripe_len = stripe_len;
+	map->num_stripes = num_stripes;
+	map->sub_stripes = (type & BTRFS_BLOCK_GROUP_RAID10) ? sub_stripes : 1;
+	for (i = 0; i < num_stripes; i++) {
+		const struct btrfs_stripe *s =
+			btrfs_chunk_stripe((struct btrfs_chunk *)chunk, i);
+
+		map->stripes[i].devid = btrfs_stripe_devid(s);
+		map->stripes[i].physical = btrfs_stripe_offset(s);
+		memcpy(map->stripes[i].dev_uuid, s->dev_uuid, BTRFS_UUID_SIZE);
+		map->stripes[i].dev = btrfs_device_find(fs_info,
+							map->stripes[i].devid);
+	}
+	*ret = map;
+	return 0;
+}
+
+static u32 chunk_map_nparity(const struct chunk_map *map)
+{
+	if (map->type & BTRFS_BLOCK_GROUP_RAID5)
+		return 1;
+	if (map->type & BTRFS_BLOCK_GROUP_RAID6)
+		return 2;
+	return 0;
+}
+
+/*
+ * Copies readable without reconstruction.  RAID5/6 parity rebuild is not
+ * done here, so they count one copy.
+ */
+int chunk_map_num_copies(const struct chunk_map *map)
+{
+	u64 p = map->type & BTRFS_BLOCK_GROUP_PROFILE_MASK;
+
+	if (p & (BTRFS_BLOCK_GROUP_DUP | BTRFS_BLOCK_GROUP_RAID1 |
+		 BTRFS_BLOCK_GROUP_RAID1C3 | BTRFS_BLOCK_GROUP_RAID1C4))
+		return (int)map->num_stripes;
+	if (p & BTRFS_BLOCK_GROUP_RAID10)
+		return (int)map->sub_stripes;
+	return 1;
+}
+
+/*
+ * Finds where copy 'mirror' of 'logical' lives and how many bytes from there
+ * are contiguous on that device (within the chunk).
+ */
+int chunk_map_locate(const struct chunk_map *map, u64 logical, int mirror,
+		     struct btrfs_io_copy *copy, u64 *contiguous)
+{
+	u64 off, stripe_nr, in_stripe, stripe_off;
+	u64 p = map->type & BTRFS_BLOCK_GROUP_PROFILE_MASK;
+	u32 idx;
+
+	if (logical < map->logical || logical - map->logical >= map->length)
+		return -ERANGE;
+	if (mirror < 0 || mirror >= chunk_map_num_copies(map))
+		return -EINVAL;
+	off = logical - map->logical;
+	stripe_nr = off / map->stripe_len;
+	in_stripe = off % map->stripe_len;
+
+	if (p == 0 || (p & (BTRFS_BLOCK_GROUP_DUP | BTRFS_BLOCK_GROUP_RAID1 |
+			    BTRFS_BLOCK_GROUP_RAID1C3 |
+			    BTRFS_BLOCK_GROUP_RAID1C4))) {
+		idx = (u32)mirror;
+		copy->stripe = (struct map_stripe *)&map->stripes[idx];
+		copy->physical = map->stripes[idx].physical + off;
+		*contiguous = map->length - off;
+		return 0;
+	}
+	if (p & BTRFS_BLOCK_GROUP_RAID0) {
+		idx = (u32)(stripe_nr % map->num_stripes);
+		stripe_off = stripe_nr / map->num_stripes;
+	} else if (p & BTRFS_BLOCK_GROUP_RAID10) {
+		u32 factor = map->num_stripes / map->sub_stripes;
+
+		idx = (u32)(stripe_nr % factor) * map->sub_stripes + (u32)mirror;
+		stripe_off = stripe_nr / factor;
+	} else {
+		u32 ndata = map->num_stripes - chunk_map_nparity(map);
+		u64 data_idx = stripe_nr % ndata;
+
+		stripe_off = stripe_nr / ndata;
+		idx = (u32)((stripe_off + data_idx) % map->num_stripes);
+	}
+	copy->stripe = (struct map_stripe *)&map->stripes[idx];
+	copy->physical = map->stripes[idx].physical +
+			 stripe_off * map->stripe_len + in_stripe;
+	*contiguous = map->stripe_len - in_stripe;
+	if (*contiguous > map->length - off)
+		*contiguous = map->length - off;
+	return 0;
+}
+
+static int device_read(struct btrfs_device *dev, void *buf, u64 len, u64 off)
+{
+	u8 *p = buf;
+
+	if (!dev || !dev->ops)
+		return -ENODEV;
+	while (len) {
+		ssize_t n = dev->ops->pread(dev->io_priv, p, len, off);
+
+		if (n < 0)
+			return -errno ? -errno : -EIO;
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (u64)n;
+		off += (u64)n;
+	}
+	return 0;
+}
+
+/* Reads [logical, logical+len) from copy 'mirror'; may span chunks. */
+int btrfs_read_logical(struct btrfs_fs_info *fs_info, u64 logical, void *buf,
+		       u64 len, int mirror)
+{
+	u8 *p = buf;
+
+	while (len) {
+		struct chunk_map *map = chunk_map_lookup(fs_info, logical);
+		struct btrfs_io_copy copy;
+		u64 contig;
+		int ret;
+
+		if (!map)
+			return -ENOENT;
+		ret = chunk_map_locate(map, logical, mirror, &copy, &contig);
+		if (ret)
+			return ret;
+		if (contig > len)
+			contig = len;
+		ret = device_read(copy.stripe->dev, p, contig, copy.physical);
+		if (ret)
+			return ret;
+		p += contig;
+		logical += contig;
+		len -= contig;
+	}
+	return 0;
+}
