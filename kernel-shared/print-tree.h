@@ -15,12 +15,16 @@
 #define PRINT_TREE_DFS		(1U << 2)	/* depth-first */
 #define PRINT_TREE_CSUM_HEADERS	(1U << 3)	/* print header checksums */
 #define PRINT_TREE_CSUM_ITEMS	(1U << 4)	/* print checksum item contents */
+#define PRINT_TREE_HIDE_NAMES	(1U << 5)	/* "HIDDEN" instead of names */
 
 /* "key (FIRST_CHUNK_TREE CHUNK_ITEM 22020096)" without a newline. */
 void btrfs_print_key(const struct btrfs_disk_key *key);
 /* The objectid as stock prints it in a key, e.g. "EXTENT_TREE", "256". */
 void btrfs_print_objectid(u64 objectid, u8 type);
-/* "DATA|DUP", "METADATA|RAID1", "SYSTEM" (single prints no profile). */
+/*
+ * "DATA|DUP", "METADATA|RAID1", "SYSTEM|single": stock 6.2 spells the single
+ * profile in lower case and always prints a profile.
+ */
 void btrfs_bg_flags_to_str(u64 flags, char *buf, size_t len);
 /* One chunk item's body, as in a chunk tree leaf (two tabs of indent). */
 void btrfs_print_chunk(const struct btrfs_chunk *chunk, u32 item_size);
@@ -32,5 +36,17 @@ void btrfs_print_leaf(struct btrfs_fs_info *fs_info,
 /* A node or leaf and, with PRINT_TREE_FOLLOW, everything below it. */
 void btrfs_print_tree(struct btrfs_fs_info *fs_info,
 		      struct extent_buffer *eb, unsigned int mode);
+/*
+ * btrfs_print_tree() that also tells whether every block below could be
+ * read: 0, or the first negative errno (after printing "ERROR: ..." to
+ * stderr for each block that failed).
+ */
+int btrfs_print_tree_checked(struct btrfs_fs_info *fs_info,
+			     struct extent_buffer *eb, unsigned int mode);
+/* The leaves only, in key order, as `dump-tree --extents` prints a tree. */
+int btrfs_print_tree_leaves(struct btrfs_fs_info *fs_info,
+			    struct extent_buffer *eb, unsigned int mode);
+/* "ROOT_ITEM", "UNKNOWN.77": the name stock gives a key type. */
+void btrfs_print_key_type(u64 objectid, u8 type);
 
 #endif

@@ -105,8 +105,12 @@ int btrfs_super_check(const struct btrfs_super_block *sb, u64 expect_bytenr,
 		snprintf(why, why_len, "unsupported checksum type %u", type);
 		return -EUCLEAN;
 	}
-	btrfs_csum_data(type, (const u8 *)sb + BTRFS_CSUM_SIZE,
-			BTRFS_SUPER_INFO_SIZE - BTRFS_CSUM_SIZE, csum);
+	ret = btrfs_csum_data(type, (const u8 *)sb + BTRFS_CSUM_SIZE,
+			      BTRFS_SUPER_INFO_SIZE - BTRFS_CSUM_SIZE, csum);
+	if (ret) {
+		snprintf(why, why_len, "cannot compute the checksum");
+		return ret;
+	}
 	if (memcmp(csum, sb->csum, btrfs_csum_type_size(type))) {
 		snprintf(why, why_len, "checksum mismatch");
 		return -EIO;
