@@ -1,0 +1,447 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The target device: is it safe to overwrite, how big is it, what does
+ * sysfs say about it, and erasing what was there before.
+ *
+ * Every check runs before the first write.  A refusal leaves the device
+ * exactly as it was.
+ */
+#include <blkid.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/falloc.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include <uuid/uuid.h>
+#include "mkfs/mkfs.h"
+
+/* Reads a one-line sysfs file; -errno when missing. */
+static int sysfs_read(const char *dir, const char *name, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+/* The sysfs directory of a block device and of the disk that holds it. */
+static int sysfs_dirs(dev_t rdev, char *dir, char *disk, bool *is_part)
+{
+	char link[64], buf[32];
+
+	snprintf(link, sizeof(link), "/sys/dev/block/%u:%u", major(rdev),
+		 minor(rdev));
+	if (!realpath(link, dir))
+		return -errno;
+	*is_part = sysfs_read(dir, "partition", buf, sizeof(buf)) == 0;
+	snprintf(disk, PATH_MAX, "%s%s", dir, *is_part ? "/.." : "");
+	return 0;
+}
+
+static int sysfs_dev_parse(const char *dir, dev_t *out)
+{
+	char buf[32];
+	unsigned int ma, mi;
+	int ret;
+
+	ret = sysfs_read(dir, "dev", buf, sizeof(buf));
+	if (ret)
+		return ret;
+	if (sscanf(buf, "%u:%u", &ma, &mi) != 2)
+		return -EINVAL;
+	*out = makedev(ma, mi);
+	return 0;
+}
+
+/* The whole disk of a partition, or the device itself. */
+static dev_t whole_disk(dev_t rdev)
+{
+	char dir[PATH_MAX], disk[PATH_MAX];
+	bool is_part;
+	dev_t whole;
+
+	if (sysfs_dirs(rdev, dir, disk, &is_part) || !is_part)
+		return rdev;
+	if (sysfs_dev_parse(disk, &whole))
+		return rdev;
+	return whole;
+}
+
+/* Undoes the octal escapes of /proc/self/mounts in place. */
+static void mounts_unescape(char *s)
+{
+	char *out = s;
+
+	while (*s) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '7' &&
+		    s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			*out++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 +
+					(s[3] - '0'));
+			s += 4;
+		} else {
+			*out++ = *s++;
+		}
+	}
+	*out = '\0';
+}
+
+/*
+ * Is the block device rdev, or a partition on it, mounted?  Returns 1 and
+ * the mount point, 0, or -errno.
+ */
+static int blockdev_mounted(dev_t rdev, char *where, size_t len)
+{
+	char line[2 * PATH_MAX], src[PATH_MAX], dst[PATH_MAX];
+	struct stat st;
+	FILE *f;
+	int ret = 0;
+
+	f = fopen("/proc/self/mounts", "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%4095s %4095s", src, dst) != 2)
+			continue;
+		mounts_unescape(src);
+		mounts_unescape(dst);
+		if (src[0] != '/' || stat(src, &st) || !S_ISBLK(st.st_mode))
+			continue;
+		if (st.st_rdev == rdev || whole_disk(st.st_rdev) == rdev) {
+			snprintf(where, len, "%s", dst);
+			ret = 1;
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+static int swap_in_use(const struct stat *target)
+{
+	char line[PATH_MAX + 128], name[PATH_MAX];
+	struct stat st;
+	FILE *f;
+	int ret = 0;
+
+	f = fopen("/proc/swaps", "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%4095s", name) != 1 || name[0] != '/')
+			continue;
+		mounts_unescape(name);
+		if (stat(name, &st))
+			continue;
+		if ((S_ISBLK(st.st_mode) && S_ISBLK(target->st_mode) &&
+		     st.st_rdev == target->st_rdev) ||
+		    (S_ISREG(st.st_mode) && st.st_dev == target->st_dev &&
+		     st.st_ino == target->st_ino)) {
+			ret = 1;
+			break;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+/* A loop device using the file: mounted, or held exclusively? */
+static int loop_check(const char *loop, const struct stat *target,
+		      const char *path, struct mkfs_err *err)
+{
+	char dir[PATH_MAX], backing[PATH_MAX], where[PATH_MAX], node[PATH_MAX];
+	struct stat st;
+	dev_t rdev;
+	int fd, ret;
+
+	snprintf(dir, sizeof(dir), "/sys/block/%s", loop);
+	if (sysfs_read(dir, "loop/backing_file", backing, sizeof(backing)) ||
+	    stat(backing, &st) || st.st_dev != target->st_dev ||
+	    st.st_ino != target->st_ino || sysfs_dev_parse(dir, &rdev))
+		return 0;
+	ret = blockdev_mounted(rdev, where, sizeof(where));
+	if (ret > 0)
+		return mkfs_err_set(err, -EBUSY,
+				    "'%s' is mounted on '%s' through /dev/%s",
+				    path, where, loop);
+	snprintf(node, sizeof(node), "/dev/%s", loop);
+	fd = open(node, O_RDONLY | O_EXCL | O_CLOEXEC);
+	if (fd < 0 && errno == EBUSY)
+		return mkfs_err_set(err, -EBUSY,
+				    "'%s' is in use through /dev/%s", path, loop);
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+static int file_in_use(const struct stat *target, const char *path,
+		       struct mkfs_err *err)
+{
+	struct dirent *de;
+	DIR *d;
+	int ret = 0;
+
+	d = opendir("/sys/block");
+	if (!d)
+		return 0;
+	while (!ret && (de = readdir(d)))
+		if (!strncmp(de->d_name, "loop", 4))
+			ret = loop_check(de->d_name, target, path, err);
+	closedir(d);
+	return ret;
+}
+
+static int check_in_use(const struct stat *st, const char *path,
+			struct mkfs_err *err)
+{
+	char where[PATH_MAX];
+	int ret;
+
+	if (swap_in_use(st))
+		return mkfs_err_set(err, -EBUSY, "'%s' is a swap device", path);
+	if (S_ISREG(st->st_mode))
+		return file_in_use(st, path, err);
+	ret = blockdev_mounted(st->st_rdev, where, sizeof(where));
+	if (ret < 0)
+		return mkfs_err_set(err, ret, "cannot check mount status of '%s': %s",
+				    path, strerror(-ret));
+	if (ret > 0)
+		return mkfs_err_set(err, -EBUSY, "'%s' is mounted on '%s'", path,
+				    where);
+	return 0;
+}
+
+/* Finds a filesystem or partition table signature with libblkid. */
+static int check_signature(const char *path, struct mkfs_err *err)
+{
+	const char *type = NULL;
+	blkid_probe pr;
+	int ret;
+
+	pr = blkid_new_probe_from_filename(path);
+	if (!pr)
+		return mkfs_err_set(err, -EIO,
+				    "cannot probe '%s' for an existing filesystem, use -f to overwrite it anyway",
+				    path);
+	if (blkid_probe_get_size(pr) == 0) {
+		blkid_free_probe(pr);
+		return 0;
+	}
+	blkid_probe_enable_partitions(pr, 1);
+	blkid_probe_enable_superblocks(pr, 1);
+	ret = blkid_do_fullprobe(pr);
+	if (ret == 0 && !blkid_probe_lookup_value(pr, "TYPE", &type, NULL))
+		ret = mkfs_err_set(err, -EEXIST,
+				   "'%s' appears to contain an existing filesystem (%s), use the -f option to force overwrite",
+				   path, type);
+	else if (ret == 0 && !blkid_probe_lookup_value(pr, "PTTYPE", &type, NULL))
+		ret = mkfs_err_set(err, -EEXIST,
+				   "'%s' appears to contain a partition table (%s), use the -f option to force overwrite",
+				   path, type);
+	else if (ret == 0)
+		ret = mkfs_err_set(err, -EEXIST,
+				   "'%s' appears to contain something according to blkid, use the -f option to force overwrite",
+				   path);
+	else if (ret < 0)
+		ret = mkfs_err_set(err, -EIO,
+				   "cannot probe '%s' for an existing filesystem, use -f to overwrite it anyway",
+				   path);
+	else
+		ret = 0;
+	blkid_free_probe(pr);
+	return ret;
+}
+
+static void sysfs_facts(struct mkfs_device *dev)
+{
+	char dir[PATH_MAX], disk[PATH_MAX], buf[64];
+	bool is_part;
+
+	dev->dax_capable = -1;
+	if (!dev->is_blockdev || sysfs_dirs(dev->rdev, dir, disk, &is_part))
+		return;
+	if (!sysfs_read(disk, "queue/rotational", buf, sizeof(buf)))
+		dev->ssd = buf[0] == '0';
+	dev->dax_capable = !sysfs_read(disk, "queue/dax", buf, sizeof(buf)) &&
+			   buf[0] == '1';
+	if (is_part && !sysfs_read(dir, "start", buf, sizeof(buf)))
+		dev->part_start = strtoull(buf, NULL, 10) * 512;
+}
+
+static int device_size(struct mkfs_device *dev, const struct stat *st,
+		       struct mkfs_err *err)
+{
+	if (!dev->is_blockdev) {
+		dev->size = (u64)st->st_size;
+		return 0;
+	}
+	if (ioctl(dev->fd, BLKGETSIZE64, &dev->size))
+		return mkfs_err_set(err, -errno, "cannot get the size of '%s': %m",
+				    dev->path);
+	return 0;
+}
+
+int mkfs_device_open(struct mkfs_device *dev, const struct mkfs_config *cfg,
+		     struct mkfs_err *err)
+{
+	int flags = O_RDWR | O_CLOEXEC;
+	struct stat st;
+	int ret;
+
+	memset(dev, 0, sizeof(*dev));
+	dev->fd = -1;
+	dev->path = cfg->path;
+	if (stat(cfg->path, &st))
+		return mkfs_err_set(err, -errno, "cannot open '%s': %m",
+				    cfg->path);
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+		return mkfs_err_set(err, -EINVAL,
+				    "'%s' is neither a regular file nor a block device",
+				    cfg->path);
+	dev->is_blockdev = S_ISBLK(st.st_mode);
+	dev->rdev = st.st_rdev;
+	ret = check_in_use(&st, cfg->path, err);
+	if (!ret && !cfg->force)
+		ret = check_signature(cfg->path, err);
+	if (ret)
+		return ret;
+	/* O_EXCL on a block device fails while anything holds it. */
+	if (dev->is_blockdev)
+		flags |= O_EXCL;
+	dev->fd = open(cfg->path, flags);
+	if (dev->fd < 0)
+		return mkfs_err_set(err, -errno, "cannot open '%s' for writing: %m",
+				    cfg->path);
+	ret = device_size(dev, &st, err);
+	if (ret)
+		return ret;
+	sysfs_facts(dev);
+	return 0;
+}
+
+void mkfs_device_close(struct mkfs_device *dev)
+{
+	if (dev->fd >= 0)
+		close(dev->fd);
+	dev->fd = -1;
+}
+
+static int zero_range(int fd, u64 off, u64 len)
+{
+	static const u8 zeros[65536];
+
+	while (len) {
+		size_t n = len < sizeof(zeros) ? (size_t)len : sizeof(zeros);
+		ssize_t w = pwrite(fd, zeros, n, (off_t)off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EIO;
+		off += (u64)w;
+		len -= (u64)w;
+	}
+	return 0;
+}
+
+/* TRIM for block devices, hole punching for files; both optional. */
+static void discard_range(struct mkfs_device *dev, u64 len)
+{
+	if (dev->is_blockdev) {
+		u64 range[2] = { 0, len };
+
+		(void)ioctl(dev->fd, BLKDISCARD, range);
+		return;
+	}
+	(void)fallocate(dev->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+			(off_t)len);
+}
+
+/* Erases every signature libblkid knows, wherever it lives. */
+static int blkid_wipe(struct mkfs_device *dev)
+{
+	blkid_probe pr;
+	int ret = 0;
+
+	pr = blkid_new_probe();
+	if (!pr)
+		return -ENOMEM;
+	if (blkid_probe_set_device(pr, dev->fd, 0, 0)) {
+		blkid_free_probe(pr);
+		return -EIO;
+	}
+	blkid_probe_enable_superblocks(pr, 1);
+	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_MAGIC |
+					  BLKID_SUBLKS_BADCSUM);
+	blkid_probe_enable_partitions(pr, 1);
+	blkid_probe_set_partitions_flags(pr, BLKID_PARTS_MAGIC);
+	while (blkid_do_probe(pr) == 0) {
+		if (blkid_do_wipe(pr, 0)) {
+			ret = -EIO;
+			break;
+		}
+	}
+	blkid_free_probe(pr);
+	return ret;
+}
+
+int mkfs_device_wipe(struct mkfs_device *dev, u64 fs_size, bool discard,
+		     bool zero_end, struct mkfs_err *err)
+{
+	int i, ret;
+
+	if (discard)
+		discard_range(dev, fs_size);
+	ret = blkid_wipe(dev);
+	if (ret)
+		return mkfs_err_set(err, ret, "cannot erase old signatures on '%s'",
+				    dev->path);
+	/* The reserved first megabyte holds boot code, labels, the primary. */
+	ret = zero_range(dev->fd, 0, MKFS_RESERVED_START);
+	for (i = 1; i < BTRFS_SUPER_MIRROR_MAX && !ret; i++)
+		if (btrfs_sb_offset(i) + BTRFS_SUPER_INFO_SIZE <= dev->size)
+			ret = zero_range(dev->fd, btrfs_sb_offset(i),
+					 BTRFS_SUPER_INFO_SIZE);
+	/* Backup GPT headers and RAID labels live at the end. */
+	if (!ret && zero_end && dev->size > 2 * SZ_1M)
+		ret = zero_range(dev->fd, dev->size - SZ_1M, SZ_1M);
+	if (!ret && fsync(dev->fd))
+		ret = -errno;
+	if (ret)
+		return mkfs_err_set(err, ret, "cannot erase old signatures on '%s': %s",
+				    dev->path, strerror(-ret));
+	return 0;
+}
+
+bool mkfs_uuid_in_use(const u8 *fsid)
+{
+	char str[BTRFS_UUID_UNPARSED_SIZE];
+	blkid_cache cache;
+	bool found;
+
+	if (blkid_get_cache(&cache, "/dev/null") < 0)
+		return false;
+	blkid_probe_all(cache);
+	uuid_unparse(fsid, str);
+	found = blkid_find_dev_with_tag(cache, "UUID", str) != NULL;
+	blkid_put_cache(cache);
+	return found;
+}

@@ -1,0 +1,534 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * mkfs.btrfs: the command line front end.  The only file of mkfs/ that
+ * prints; every stage it calls reports through return codes and struct
+ * mkfs_err.
+ *
+ * The pipeline: options -> validated config -> device checks -> chunk plan
+ * -> trees in memory, every block verified -> wipe -> tree blocks, flush ->
+ * superblocks, flush -> read back -> summary.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uuid/uuid.h>
+#include "common/messages.h"
+#include "kernel-shared/csum.h"
+#include "mkfs/mkfs.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0.1"
+#endif
+#define PACKAGE_STRING "btrfs-dax-progs v" PACKAGE_VERSION
+
+static const char *const usage_text[] = {
+	"usage: mkfs.btrfs [options] <dev>",
+	"",
+	"    Create a BTRFS filesystem on a device or a regular file",
+	"",
+	"    Allocation profiles:",
+	"    -d|--data PROFILE         data profile: single (default) or dup",
+	"    -m|--metadata PROFILE     metadata profile: dup (default) or single",
+	"    Features:",
+	"    --csum TYPE",
+	"    --checksum TYPE           checksum algorithm to use, crc32c (default), xxhash, sha256, blake2",
+	"    -n|--nodesize SIZE        size of btree nodes",
+	"    -s|--sectorsize SIZE      data block size (may not be mountable by current kernel)",
+	"    -O|--features LIST        comma separated list of filesystem features (use '-O list-all' to list features)",
+	"    -R|--runtime-features LIST",
+	"                              comma separated list of runtime features (use '-R list-all' to list runtime features)",
+	"    -L|--label LABEL          set the filesystem label",
+	"    -U|--uuid UUID            specify the filesystem UUID (must be unique)",
+	"    --dax                     lay out every chunk for DAX: 2MiB aligned, data chunks clear of superblocks",
+	"    Creation:",
+	"    -b|--byte-count SIZE      set the size of the filesystem on the device to SIZE",
+	"    -K|--nodiscard            do not perform whole device TRIM",
+	"    -f|--force                force overwrite of existing filesystem",
+	"    General:",
+	"    -q|--quiet                no messages except errors",
+	"    -v|--verbose              increase verbosity level, default is 1",
+	"    -V|--version              print the mkfs.btrfs version and exit",
+	"    --help                    print this help and exit",
+	NULL,
+};
+
+static void usage(FILE *out)
+{
+	int i;
+
+	for (i = 0; usage_text[i]; i++)
+		fprintf(out, "%s\n", usage_text[i]);
+}
+
+/* "1.00GiB" the way stock prints sizes: base 1024, two decimals. */
+static void pretty_size(u64 size, char *buf, size_t len)
+{
+	static const char *const units[] = {
+		"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"
+	};
+	double v = (double)size;
+	int u = 0;
+
+	if (size < 1024) {
+		snprintf(buf, len, "%lluB", (unsigned long long)size);
+		return;
+	}
+	while (v >= 1024.0 && u < 6) {
+		v /= 1024.0;
+		u++;
+	}
+	snprintf(buf, len, "%.2f%s", v, units[u]);
+}
+
+static void list_features(bool runtime)
+{
+	const struct mkfs_feature *f;
+
+	fprintf(stderr, "%s features available:\n",
+		runtime ? "Runtime" : "Filesystem");
+	for (f = mkfs_features(); f->name; f++) {
+		if (!f->supported || (f->kind == FEAT_RUNTIME) != runtime)
+			continue;
+		fprintf(stderr, "%-20s- %s (compat=%s", f->name, f->desc,
+			f->compat);
+		if (f->safe)
+			fprintf(stderr, ", safe=%s", f->safe);
+		if (f->dflt_ver)
+			fprintf(stderr, ", default=%s", f->dflt_ver);
+		fprintf(stderr, ")\n");
+	}
+}
+
+enum {
+	OPT_CSUM = 256,
+	OPT_DAX,
+	OPT_HELP,
+	OPT_SHRINK,
+};
+
+static const struct option long_options[] = {
+	{ "byte-count", required_argument, NULL, 'b' },
+	{ "csum", required_argument, NULL, OPT_CSUM },
+	{ "checksum", required_argument, NULL, OPT_CSUM },
+	{ "data", required_argument, NULL, 'd' },
+	{ "dax", no_argument, NULL, OPT_DAX },
+	{ "features", required_argument, NULL, 'O' },
+	{ "force", no_argument, NULL, 'f' },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "label", required_argument, NULL, 'L' },
+	{ "leafsize", required_argument, NULL, 'l' },
+	{ "metadata", required_argument, NULL, 'm' },
+	{ "mixed", no_argument, NULL, 'M' },
+	{ "nodesize", required_argument, NULL, 'n' },
+	{ "nodiscard", no_argument, NULL, 'K' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "rootdir", required_argument, NULL, 'r' },
+	{ "runtime-features", required_argument, NULL, 'R' },
+	{ "sectorsize", required_argument, NULL, 's' },
+	{ "shrink", no_argument, NULL, OPT_SHRINK },
+	{ "uuid", required_argument, NULL, 'U' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Exit codes of option parsing: -1 go on, 0 or 1 exit with it. */
+static int opt_size32(const char *arg, const char *what, u32 *out)
+{
+	u64 v;
+
+	if (mkfs_parse_size(arg, &v) || v > 0x80000000ULL) {
+		error("invalid %s: '%s'", what, arg);
+		return 1;
+	}
+	*out = (u32)v;
+	return -1;
+}
+
+static int opt_features(struct mkfs_config *cfg, const char *arg, bool runtime)
+{
+	struct mkfs_err err = { "" };
+	int ret = mkfs_parse_features(cfg, arg, runtime, &err);
+
+	if (ret < 0) {
+		error("%s", err.msg);
+		return 1;
+	}
+	if (ret == 1) {
+		list_features(runtime);
+		return 0;
+	}
+	return -1;
+}
+
+static int opt_profile(const char *arg, u64 *profile, bool *set)
+{
+	if (mkfs_parse_profile(arg, profile)) {
+		error("unknown profile '%s'", arg);
+		return 1;
+	}
+	*set = true;
+	return -1;
+}
+
+static int opt_label(struct mkfs_config *cfg, const char *arg)
+{
+	if (strlen(arg) >= BTRFS_LABEL_SIZE) {
+		error("label '%s' is too long (max %d)", arg,
+		      BTRFS_LABEL_SIZE - 1);
+		return 1;
+	}
+	strcpy(cfg->label, arg);
+	return -1;
+}
+
+static int opt_uuid(struct mkfs_config *cfg, const char *arg)
+{
+	if (uuid_parse(arg, cfg->fsid)) {
+		error("could not parse UUID: '%s'", arg);
+		return 1;
+	}
+	cfg->fsid_set = true;
+	return -1;
+}
+
+static int opt_byte_count(struct mkfs_config *cfg, const char *arg)
+{
+	if (mkfs_parse_size(arg, &cfg->byte_count) || !cfg->byte_count) {
+		error("invalid byte count: '%s'", arg);
+		return 1;
+	}
+	return -1;
+}
+
+static int opt_csum(struct mkfs_config *cfg, const char *arg)
+{
+	if (mkfs_parse_csum(arg, &cfg->csum_type)) {
+		error("unknown checksum type '%s'", arg);
+		return 1;
+	}
+	return -1;
+}
+
+static int opt_unsupported(const char *what)
+{
+	error("%s is not supported by this mkfs.btrfs", what);
+	return 1;
+}
+
+static int opt_one(struct mkfs_config *cfg, int c, const char *arg)
+{
+	switch (c) {
+	case 'b':
+		return opt_byte_count(cfg, arg);
+	case OPT_CSUM:
+		return opt_csum(cfg, arg);
+	case 'd':
+		return opt_profile(arg, &cfg->data_profile, &cfg->data_profile_set);
+	case 'm':
+		return opt_profile(arg, &cfg->meta_profile, &cfg->meta_profile_set);
+	case OPT_DAX:
+		cfg->dax = true;
+		return -1;
+	case 'f':
+		cfg->force = true;
+		return -1;
+	case 'K':
+		cfg->discard = false;
+		return -1;
+	case 'L':
+		return opt_label(cfg, arg);
+	case 'l':
+		error("--leafsize was removed in 6.0, use --nodesize");
+		return 1;
+	case 'M':
+		cfg->mixed = true;
+		return -1;
+	case 'n':
+		return opt_size32(arg, "nodesize", &cfg->nodesize);
+	case 's':
+		return opt_size32(arg, "sectorsize", &cfg->sectorsize);
+	case 'O':
+		return opt_features(cfg, arg, false);
+	case 'R':
+		return opt_features(cfg, arg, true);
+	case 'q':
+		cfg->verbose = 0;
+		return -1;
+	case 'v':
+		cfg->verbose++;
+		return -1;
+	case 'U':
+		return opt_uuid(cfg, arg);
+	case 'r':
+		return opt_unsupported("--rootdir");
+	case OPT_SHRINK:
+		return opt_unsupported("--shrink");
+	case 'V':
+		printf("mkfs.btrfs, part of %s\n", PACKAGE_STRING);
+		return 0;
+	case OPT_HELP:
+		usage(stdout);
+		return 0;
+	default:
+		usage(stderr);
+		return 1;
+	}
+}
+
+static int parse_args(struct mkfs_config *cfg, int argc, char **argv)
+{
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "b:d:fKl:L:m:Mn:O:qr:R:s:U:vV",
+				long_options, NULL)) != -1) {
+		ret = opt_one(cfg, c, optarg);
+		if (ret >= 0)
+			return ret;
+	}
+	if (optind == argc) {
+		usage(stderr);
+		return 1;
+	}
+	if (argc - optind > 1) {
+		error("more than one device is not supported by this mkfs.btrfs yet");
+		return 1;
+	}
+	cfg->path = argv[optind];
+	return -1;
+}
+
+/* Checks that need the open device; one error line on failure. */
+static int check_device(const struct mkfs_config *cfg,
+			const struct mkfs_device *dev, u64 *fs_size)
+{
+	u64 min = mkfs_min_dev_size(cfg);
+
+	if (cfg->byte_count && cfg->byte_count > dev->size) {
+		error("'%s' is smaller than requested size, expected %llu, found %llu",
+		      cfg->path, (unsigned long long)cfg->byte_count,
+		      (unsigned long long)dev->size);
+		return 1;
+	}
+	*fs_size = cfg->byte_count ? cfg->byte_count : dev->size;
+	if (*fs_size < min) {
+		error("'%s' is too small to make a usable filesystem: %llu bytes, minimum size for each btrfs device is %llu",
+		      cfg->path, (unsigned long long)*fs_size,
+		      (unsigned long long)min);
+		return 1;
+	}
+	if (cfg->dax && dev->is_blockdev && dev->part_start % MKFS_DAX_ALIGN) {
+		error("'%s' starts at byte %llu of its disk, not on a 2MiB boundary: DAX needs 2MiB-aligned physical addresses",
+		      cfg->path, (unsigned long long)dev->part_start);
+		return 1;
+	}
+	return 0;
+}
+
+static void warn_config(const struct mkfs_config *cfg,
+			const struct mkfs_device *dev)
+{
+	u32 page = (u32)sysconf(_SC_PAGESIZE);
+
+	if (cfg->sectorsize != page)
+		warning("the filesystem may not be mountable, sectorsize %u doesn't match page size %u",
+			cfg->sectorsize, page);
+	if (!cfg->meta_profile && cfg->data_profile)
+		warning("metadata has lower redundancy than data!");
+	if (cfg->dax && dev->is_blockdev && dev->dax_capable != 1)
+		warning("'%s' does not support DAX (queue/dax is not 1): the layout is DAX-ready but files will not be mapped directly",
+			cfg->path);
+}
+
+static void print_chunks(const struct mkfs_fs *fs)
+{
+	int i;
+
+	for (i = 0; i < MKFS_NR_CHUNKS; i++) {
+		const struct mkfs_chunk *c = &fs->chunks[i];
+		u32 s;
+
+		printf("chunk %d: logical %llu length %llu type 0x%llx stripes",
+		       i, (unsigned long long)c->logical,
+		       (unsigned long long)c->length,
+		       (unsigned long long)c->type);
+		for (s = 0; s < c->num_stripes; s++)
+			printf(" %llu", (unsigned long long)c->physical[s]);
+		printf("\n");
+	}
+}
+
+static void print_profile_line(const char *what, u64 profile, u64 bytes)
+{
+	char size[32];
+
+	pretty_size(bytes, size, sizeof(size));
+	printf("  %-18s%-8s %16s\n", what, mkfs_profile_name(profile), size);
+}
+
+static void print_dax(const struct mkfs_config *cfg,
+		      const struct mkfs_device *dev)
+{
+	if (!cfg->dax)
+		return;
+	printf("DAX layout:         yes (2MiB-aligned chunks)\n");
+	printf("DAX device:         %s\n", dev->dax_capable < 0 ?
+	       "n/a (regular file)" : dev->dax_capable ? "yes" : "no");
+}
+
+static void print_summary(const struct mkfs_fs *fs,
+			  const struct mkfs_device *dev)
+{
+	const struct mkfs_config *cfg = fs->cfg;
+	char uuid[BTRFS_UUID_UNPARSED_SIZE], size[32], feat[256];
+
+	uuid_unparse(fs->fsid, uuid);
+	pretty_size(fs->total_bytes, size, sizeof(size));
+	printf("Label:              %s\n", cfg->label[0] ? cfg->label : "(null)");
+	printf("UUID:               %s\n", uuid);
+	printf("Node size:          %u\n", cfg->nodesize);
+	printf("Sector size:        %u\n", cfg->sectorsize);
+	printf("Filesystem size:    %s\n", size);
+	printf("Block group profiles:\n");
+	print_profile_line("Data:", cfg->data_profile,
+			   fs->chunks[MKFS_CHUNK_DATA].length);
+	print_profile_line("Metadata:", cfg->meta_profile,
+			   fs->chunks[MKFS_CHUNK_METADATA].length);
+	print_profile_line("System:", cfg->meta_profile,
+			   fs->chunks[MKFS_CHUNK_SYSTEM].length);
+	printf("SSD detected:       %s\n", dev->ssd ? "yes" : "no");
+	printf("Zoned device:       no\n");
+	print_dax(cfg, dev);
+	mkfs_features_string(cfg, false, feat, sizeof(feat));
+	printf("Incompat features:  %s\n", feat);
+	mkfs_features_string(cfg, true, feat, sizeof(feat));
+	printf("Runtime features:   %s\n", feat);
+	printf("Checksum:           %s\n", btrfs_csum_type_name(cfg->csum_type));
+	printf("Number of devices:  1\n");
+	printf("Devices:\n");
+	printf("   ID        SIZE  PATH\n");
+	printf("  %3d  %10s  %s\n\n", 1, size, cfg->path);
+	if (cfg->csum_type == BTRFS_CSUM_TYPE_SHA256)
+		printf("NOTE: you may need to manually load kernel module implementing accelerated SHA256 in case\n"
+		       "      the generic implementation is built-in, before mount. Check lsmod or /proc/crypto\n\n");
+}
+
+/* Everything in memory, every block through the verifier. */
+static int build_fs(struct mkfs_fs *fs, struct mkfs_err *err)
+{
+	int i, ret;
+
+	ret = mkfs_plan_chunks(fs, err);
+	if (!ret)
+		ret = mkfs_plan_trees(fs, err);
+	for (i = 0; i < MKFS_NR_TREES && !ret; i++) {
+		if (!fs->trees[i].present)
+			continue;
+		ret = mkfs_tree_build(fs, &fs->trees[i]);
+		if (ret)
+			mkfs_err_set(err, ret, "cannot build the trees: %s",
+				     strerror(-ret));
+	}
+	if (!ret)
+		ret = mkfs_build_super(fs);
+	if (!ret)
+		ret = mkfs_verify_blocks(fs, err);
+	return ret;
+}
+
+static int write_fs(struct mkfs_fs *fs, struct mkfs_device *dev,
+		    u64 fs_size, struct mkfs_err *err)
+{
+	const struct mkfs_config *cfg = fs->cfg;
+	int ret;
+
+	ret = mkfs_device_wipe(dev, fs_size, cfg->discard, !cfg->byte_count,
+			       err);
+	if (!ret)
+		ret = mkfs_write_trees(fs, dev, err);
+	if (!ret)
+		ret = mkfs_write_supers(fs, dev, err);
+	mkfs_device_close(dev);
+	if (!ret)
+		ret = mkfs_verify_written(cfg->path, err);
+	return ret;
+}
+
+static int prepare(struct mkfs_config *cfg, struct mkfs_device *dev,
+		   u64 *fs_size)
+{
+	struct mkfs_err err = { "" };
+
+	if (mkfs_config_validate(cfg, &err)) {
+		error("%s", err.msg);
+		return 1;
+	}
+	if (cfg->fsid_set && mkfs_uuid_in_use(cfg->fsid)) {
+		char uuid[BTRFS_UUID_UNPARSED_SIZE];
+
+		uuid_unparse(cfg->fsid, uuid);
+		error("non-unique UUID: %s", uuid);
+		return 1;
+	}
+	if (mkfs_device_open(dev, cfg, &err)) {
+		error("%s", err.msg);
+		return 1;
+	}
+	if (check_device(cfg, dev, fs_size))
+		return 1;
+	if (btrfs_csum_selftest()) {
+		error("checksum self-test failed, refusing to write anything");
+		return 1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct mkfs_config cfg;
+	struct mkfs_device dev = { .fd = -1 };
+	struct mkfs_err err = { "" };
+	struct mkfs_fs fs;
+	u64 fs_size = 0;
+	int ret;
+
+	mkfs_config_init(&cfg);
+	ret = parse_args(&cfg, argc, argv);
+	if (ret >= 0)
+		return ret;
+	if (prepare(&cfg, &dev, &fs_size)) {
+		mkfs_device_close(&dev);
+		return 1;
+	}
+	if (cfg.verbose) {
+		printf("%s\nSee mkfs.btrfs(8) for more information.\n\n",
+		       PACKAGE_STRING);
+		warn_config(&cfg, &dev);
+	}
+	mkfs_fs_init(&fs, &cfg, fs_size);
+	ret = build_fs(&fs, &err);
+	if (!ret && cfg.verbose > 1)
+		print_chunks(&fs);
+	if (!ret && cfg.verbose && cfg.discard && dev.is_blockdev) {
+		char size[32];
+
+		pretty_size(fs_size, size, sizeof(size));
+		printf("Performing full device TRIM %s (%s) ...\n", cfg.path,
+		       size);
+	}
+	if (!ret)
+		ret = write_fs(&fs, &dev, fs_size, &err);
+	if (ret) {
+		error("%s", err.msg[0] ? err.msg : strerror(-ret));
+		mkfs_device_close(&dev);
+		mkfs_fs_release(&fs);
+		return 1;
+	}
+	if (cfg.verbose)
+		print_summary(&fs, &dev);
+	mkfs_fs_release(&fs);
+	return 0;
+}
