@@ -38,14 +38,26 @@ void btrfs_print_tree(struct btrfs_fs_info *fs_info,
 		      struct extent_buffer *eb, unsigned int mode);
 /*
  * btrfs_print_tree() that also tells whether every block below could be
- * read: 0, or the first negative errno (after printing "ERROR: ..." to
- * stderr for each block that failed).
+ * read: 0, or a negative errno (after printing "ERROR: ..." to stderr for
+ * each block that failed).  -ENODEV only when every failure was a block on
+ * a missing device.
  */
 int btrfs_print_tree_checked(struct btrfs_fs_info *fs_info,
 			     struct extent_buffer *eb, unsigned int mode);
 /* The leaves only, in key order, as `dump-tree --extents` prints a tree. */
 int btrfs_print_tree_leaves(struct btrfs_fs_info *fs_info,
 			    struct extent_buffer *eb, unsigned int mode);
+/*
+ * Reads a tree block to print it.  A block the verifier accepts comes from
+ * the block cache.  Stock dump-tree skips the checks of item contents, so a
+ * block the verifier rejects is still handed out (uncached, after a
+ * "WARNING: ..." on stderr) when one of its copies passes the checks stock
+ * keeps: checksum, bytenr, fsid, the level and generation asked for, and a
+ * sound structure (sorted keys, items packed inside the block).
+ */
+int btrfs_read_block_for_print(struct btrfs_fs_info *fs_info, u64 bytenr,
+			       const struct tree_block_expect *expect,
+			       struct extent_buffer **ret);
 /* "ROOT_ITEM", "UNKNOWN.77": the name stock gives a key type. */
 void btrfs_print_key_type(u64 objectid, u8 type);
 
