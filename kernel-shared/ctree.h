@@ -320,15 +320,25 @@ struct btrfs_device *btrfs_device_find(const struct btrfs_fs_info *fs_info,
 				       u64 devid);
 
 /* Tree blocks (disk-io.c, tree-checker.c). */
-#define TREE_BLOCK_NOVERIFY	(1U << 0)	/* for dump tools: only csum */
+
+/* Verify the checksum, header and layout, but not the items' contents. */
+#define TREE_BLOCK_SKIP_ITEMS	(1U << 0)
+/*
+ * For dump tools: when no copy passes the full verifier, accept a copy that
+ * passes with TREE_BLOCK_SKIP_ITEMS.  tree_block_read() then returns 1 with
+ * the verifier's complaint in fs_info->err, and does not cache the block.
+ */
+#define TREE_BLOCK_LENIENT	(1U << 1)
 
 struct tree_block_expect {
 	u64 owner;		/* 0: any */
 	u64 generation;		/* 0: any */
 	int level;		/* -1: any */
 	const struct btrfs_key *first_key;	/* NULL: any */
+	unsigned int flags;	/* TREE_BLOCK_* */
 };
 
+/* 0, or 1 for a block accepted under TREE_BLOCK_LENIENT, or -errno. */
 int tree_block_read(struct btrfs_fs_info *fs_info, u64 bytenr,
 		    const struct tree_block_expect *expect,
 		    struct extent_buffer **ret);

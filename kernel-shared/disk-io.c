@@ -569,6 +569,31 @@ static int tree_block_read_mirrors(struct btrfs_fs_info *fs_info, u64 bytenr,
 	return first_ret;
 }
 
+/*
+ * The full verifier refused every copy: retry checking only the checksum,
+ * header and layout.  The block is not cached, so no later reader mistakes
+ * it for a verified one; the first complaint stays in fs_info->err.
+ */
+static int tree_block_read_lenient(struct btrfs_fs_info *fs_info, u64 bytenr,
+				   const struct tree_block_expect *expect,
+				   struct extent_buffer *eb,
+				   struct extent_buffer **ret_eb, int full_ret)
+{
+	struct tree_block_expect relaxed = *expect;
+	char why[BTRFS_ERR_MSG_LEN];
+
+	relaxed.flags |= TREE_BLOCK_SKIP_ITEMS;
+	memcpy(why, fs_info->err, sizeof(why));
+	if (tree_block_read_mirrors(fs_info, bytenr, &relaxed, eb)) {
+		memcpy(fs_info->err, why, sizeof(why));
+		free(eb);
+		return full_ret;
+	}
+	memcpy(fs_info->err, why, sizeof(why));
+	*ret_eb = eb;
+	return 1;
+}
+
 int tree_block_read(struct btrfs_fs_info *fs_info, u64 bytenr,
 		    const struct tree_block_expect *expect,
 		    struct extent_buffer **ret_eb)
@@ -603,6 +628,10 @@ int tree_block_read(struct btrfs_fs_info *fs_info, u64 bytenr,
 	eb->len = nodesize;
 	eb->refs = 1;
 	ret = tree_block_read_mirrors(fs_info, bytenr, expect, eb);
+	if (ret && expect && (expect->flags & TREE_BLOCK_LENIENT) &&
+	    ret != -ENOMEM && ret != -ENOENT)
+		return tree_block_read_lenient(fs_info, bytenr, expect, eb,
+					       ret_eb, ret);
 	if (ret) {
 		free(eb);
 		return ret;

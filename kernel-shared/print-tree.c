@@ -549,155 +549,30 @@ void btrfs_print_leaf(struct btrfs_fs_info *fs_info,
 	print_leaf_items(fs_info, eb, mode);
 }
 
-static int key_order(const struct btrfs_disk_key *a,
-		     const struct btrfs_disk_key *b)
-{
-	struct btrfs_key ka, kb;
-
-	btrfs_disk_key_to_cpu(&ka, a);
-	btrfs_disk_key_to_cpu(&kb, b);
-	return btrfs_comp_keys(&ka, &kb);
-}
-
-/* Trees that always hold items, so an empty leaf of theirs is broken. */
-static bool owner_never_empty(u64 owner)
-{
-	return owner == BTRFS_ROOT_TREE_OBJECTID ||
-	       owner == BTRFS_CHUNK_TREE_OBJECTID ||
-	       owner == BTRFS_DEV_TREE_OBJECTID ||
-	       owner == BTRFS_FS_TREE_OBJECTID ||
-	       owner == BTRFS_DATA_RELOC_TREE_OBJECTID || owner == 0;
-}
-
-/* Items sorted, packed back to back from the end, clear of the headers. */
-static bool leaf_layout_ok(const struct extent_buffer *eb)
-{
-	u32 data_size = btrfs_leaf_data_size(eb->len);
-	u32 nr = eb_nritems(eb);
-	u64 want_end = data_size;
-	u32 i;
-
-	if (nr > data_size / sizeof(struct btrfs_item))
-		return false;
-	if (!nr)
-		return !owner_never_empty(eb_owner(eb));
-	for (i = 0; i < nr; i++) {
-		const struct btrfs_item *item = eb_item(eb, (int)i);
-		u64 off = btrfs_raw_item_offset(item);
-		u64 end = off + btrfs_raw_item_size(item);
-
-		if (i && key_order(&eb_item(eb, (int)i - 1)->key, &item->key) >= 0)
-			return false;
-		if (end != want_end ||
-		    off < (u64)(i + 1) * sizeof(struct btrfs_item))
-			return false;
-		want_end = off;
-	}
-	return true;
-}
-
-static bool node_layout_ok(const struct btrfs_fs_info *fs_info,
-			   const struct extent_buffer *eb)
-{
-	u32 nr = eb_nritems(eb);
-	u32 i;
-
-	if (nr == 0 || nr > btrfs_node_ptrs_max(eb->len))
-		return false;
-	for (i = 0; i < nr; i++) {
-		u64 bytenr = eb_node_blockptr(eb, (int)i);
-
-		if (!bytenr || bytenr % fs_info->sb.sectorsize)
-			return false;
-		if (i && key_order(&eb_key_ptr(eb, (int)i - 1)->key,
-				   &eb_key_ptr(eb, (int)i)->key) >= 0)
-			return false;
-	}
-	return true;
-}
-
-/*
- * Whether a raw copy is good enough to print.  These are the checks stock
- * dump-tree keeps when it skips the checks of item contents: checksum,
- * identity, what the parent promised, and the block's structure.
- */
-static bool raw_block_usable(const struct btrfs_fs_info *fs_info,
-			     const struct extent_buffer *eb,
-			     const struct tree_block_expect *expect)
-{
-	const struct btrfs_header *h = eb_header(eb);
-
-	if (tree_block_csum_verify(fs_info, eb->data, eb->len))
-		return false;
-	if (btrfs_header_bytenr(h) != eb->start ||
-	    btrfs_header_level(h) >= BTRFS_MAX_LEVEL)
-		return false;
-	if (memcmp(h->fsid, fs_info->sb.fsid, BTRFS_FSID_SIZE) &&
-	    memcmp(h->fsid, fs_info->sb.metadata_uuid, BTRFS_FSID_SIZE))
-		return false;
-	if (expect && expect->level >= 0 &&
-	    btrfs_header_level(h) != expect->level)
-		return false;
-	if (expect && expect->generation &&
-	    btrfs_header_generation(h) != expect->generation)
-		return false;
-	if (btrfs_header_level(h))
-		return node_layout_ok(fs_info, eb);
-	return leaf_layout_ok(eb);
-}
-
-/* Every copy of the block, unverified, until one is usable. */
-static int read_block_raw(struct btrfs_fs_info *fs_info, u64 bytenr,
-			  const struct tree_block_expect *expect,
-			  struct extent_buffer **ret)
-{
-	const struct chunk_map *map = chunk_map_lookup(fs_info, bytenr);
-	u32 len = fs_info->sb.nodesize;
-	struct extent_buffer *eb;
-	int mirror, copies;
-
-	if (!map)
-		return -ENOENT;
-	eb = calloc(1, sizeof(*eb) + len);
-	if (!eb)
-		return -ENOMEM;
-	eb->start = bytenr;
-	eb->len = len;
-	eb->refs = 1;
-	copies = chunk_map_num_copies(map);
-	for (mirror = 0; mirror < copies; mirror++) {
-		if (btrfs_read_logical(fs_info, bytenr, eb->data, len, mirror))
-			continue;
-		if (raw_block_usable(fs_info, eb, expect)) {
-			*ret = eb;
-			return 0;
-		}
-	}
-	free(eb);
-	return -EIO;
-}
 
 int btrfs_read_block_for_print(struct btrfs_fs_info *fs_info, u64 bytenr,
 			       const struct tree_block_expect *expect,
 			       struct extent_buffer **ret)
 {
-	char why[BTRFS_ERR_MSG_LEN];
+	struct tree_block_expect lenient = { .level = -1 };
 	int err;
 
+	/*
+	 * Stock dump-tree prints blocks whose item contents are wrong, so
+	 * accept a copy whose checksum, header and layout are right.
+	 */
+	if (expect)
+		lenient = *expect;
+	lenient.flags |= TREE_BLOCK_LENIENT;
 	*ret = NULL;
 	fs_info->err[0] = '\0';
-	err = tree_block_read(fs_info, bytenr, expect, ret);
-	if (!err || err == -ENOMEM || bytenr % fs_info->sb.sectorsize)
-		return err;
-	memcpy(why, fs_info->err, sizeof(why));
-	if (read_block_raw(fs_info, bytenr, expect, ret)) {
-		/* Keep the verifier's reason for the caller's message. */
-		memcpy(fs_info->err, why, sizeof(why));
-		return err;
+	err = tree_block_read(fs_info, bytenr, &lenient, ret);
+	if (err == 1) {
+		pt_message("WARNING: ", "printing tree block %llu although it failed verification: %s",
+			   (unsigned long long)bytenr, fs_info->err);
+		err = 0;
 	}
-	pt_message("WARNING: ", "printing tree block %llu although it failed verification: %s",
-		   (unsigned long long)bytenr, why[0] ? why : strerror(-err));
-	return 0;
+	return err;
 }
 
 /*

@@ -22,6 +22,7 @@ struct tc_ctx {
 	u16 csum_size;
 	u64 super_gen;
 	u64 owner;		/* header owner */
+	unsigned int flags;	/* TREE_BLOCK_* from the caller's expectations */
 
 	/* The item being checked; slot is -1 for header problems. */
 	int slot;

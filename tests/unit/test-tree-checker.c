@@ -354,7 +354,10 @@ static void test_valid_blocks(void)
 				     BTRFS_CSUM_TYPE_SHA256, BTRFS_CSUM_TYPE_BLAKE2 };
 	struct extent_buffer *blocks[5];
 	struct btrfs_key first = { 256, BTRFS_INODE_ITEM_KEY, 0 };
-	struct tree_block_expect ex = { BTRFS_FS_TREE_OBJECTID, SUPER_GEN, 0, &first };
+	struct tree_block_expect ex = {
+		.owner = BTRFS_FS_TREE_OBJECTID, .generation = SUPER_GEN,
+		.level = 0, .first_key = &first,
+	};
 	size_t t;
 	int i;
 
@@ -446,7 +449,7 @@ static void test_expectations(void)
 {
 	struct extent_buffer *good = fs_leaf();
 	struct btrfs_key other = { 257, BTRFS_INODE_ITEM_KEY, 0 };
-	struct tree_block_expect ex = { 0, 0, -1, NULL };
+	struct tree_block_expect ex = { .level = -1 };
 
 	ex.level = 1;
 	expect_fail(good, &ex, -EUCLEAN, "bad tree block", "level mismatch, have 0 want 1", "wrong level");
@@ -649,6 +652,28 @@ static void test_fs_items(void)
 	free(eb);
 }
 
+/* TREE_BLOCK_SKIP_ITEMS skips item contents but never the layout. */
+static void test_skip_items(void)
+{
+	struct tree_block_expect skip = { .level = -1,
+					  .flags = TREE_BLOCK_SKIP_ITEMS };
+	struct extent_buffer *eb;
+	struct btrfs_dir_item *di;
+	int slot;
+
+	eb = fs_leaf();
+	di = find_item(eb, BTRFS_DIR_INDEX_KEY, 0, &slot);
+	btrfs_set_dir_flags(di, BTRFS_FT_MAX);
+	block_seal(eb);
+	tap_ok(tree_block_verify(fs, eb, &skip, why, sizeof(why)) == 0,
+	       "skip-items accepts a bad dir item type");
+	btrfs_set_raw_item_size(eb_item(eb, 0), eb_item_size(eb, 0) + 1);
+	block_seal(eb);
+	tap_ok(tree_block_verify(fs, eb, &skip, why, sizeof(why)) == -EUCLEAN,
+	       "skip-items still rejects a broken item layout");
+	free(eb);
+}
+
 static void test_chunk_items(void)
 {
 	struct extent_buffer *eb;
@@ -763,6 +788,7 @@ int main(void)
 	test_leaf_layout();
 	test_node();
 	test_fs_items();
+	test_skip_items();
 	test_chunk_items();
 	test_extent_items();
 	test_root_items();
