@@ -6,8 +6,9 @@
 #
 #   bash bench/mkfs.sh [runs]
 #
-# Each tool formats a 1 GiB and a 1 TiB sparse image 'runs' times (default
-# 5); the table shows the median wall time and the largest peak RSS.
+# Each tool formats a 1 GiB and a 1 TiB sparse image, and four 256 GiB
+# images with RAID10, 'runs' times (default 5); the table shows the median
+# wall time and the largest peak RSS.
 # BENCH_TMPDIR (default /var/tmp) must hold sparse files.
 set -eu
 
@@ -29,14 +30,20 @@ done
 # reports hundredths of a second, too coarse for mkfs, so the
 # milliseconds come from the clock around the same command.
 measure() {
-	local tool=$1 size=$2 img=$dir/img i t0 t1
+	local tool=$1 size=$2 ndev=$3 opts=$4 i d t0 t1
+	local imgs=()
 
+	for ((d = 0; d < ndev; d++)); do
+		imgs+=("$dir/img$d")
+	done
 	: >"$dir/times"
 	for ((i = 0; i < runs; i++)); do
-		rm -f "$img"
-		truncate -s "$size" "$img"
+		rm -f "${imgs[@]}"
+		truncate -s "$size" "${imgs[@]}"
 		t0=$(date +%s%N)
-		/usr/bin/time -o "$dir/one" -f '%e %M' "$tool" -q -f "$img" >/dev/null
+		# shellcheck disable=SC2086
+		/usr/bin/time -o "$dir/one" -f '%e %M' "$tool" -q -f $opts "${imgs[@]}" \
+			>/dev/null 2>&1
 		t1=$(date +%s%N)
 		echo "$(cat "$dir/one") $(((t1 - t0) / 1000))" >>"$dir/times"
 	done
@@ -55,11 +62,14 @@ measure() {
 		}' "$dir/times"
 }
 
-printf '%-6s %-6s %9s %9s %15s\n' size tool "time (s)" "wall (ms)" "peak RSS (KiB)"
-for size in 1G 1T; do
+printf '%-16s %-6s %9s %9s %15s\n' devices tool "time (s)" "wall (ms)" "peak RSS (KiB)"
+for spec in 1G:1: 1T:1: 256G:4:-m_raid10_-d_raid10; do
+	IFS=: read -r size ndev opts <<<"$spec"
+	opts=${opts//_/ }
+	label="${ndev}x$size${opts:+ raid10}"
 	for name in ours stock; do
 		if [ "$name" = ours ]; then tool=$ours; else tool=$stock; fi
-		read -r secs ms kib < <(measure "$tool" "$size")
-		printf '%-6s %-6s %9s %9s %15s\n' "$size" "$name" "$secs" "$ms" "$kib"
+		read -r secs ms kib < <(measure "$tool" "$size" "$ndev" "$opts")
+		printf '%-16s %-6s %9s %9s %15s\n' "$label" "$name" "$secs" "$ms" "$kib"
 	done
 done

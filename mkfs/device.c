@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -299,8 +300,8 @@ static int device_size(struct mkfs_device *dev, const struct stat *st,
 	return 0;
 }
 
-int mkfs_device_open(struct mkfs_device *dev, const struct mkfs_config *cfg,
-		     struct mkfs_err *err)
+int mkfs_device_open(struct mkfs_device *dev, const char *path,
+		     const struct mkfs_config *cfg, struct mkfs_err *err)
 {
 	int flags = O_RDWR | O_CLOEXEC;
 	struct stat st;
@@ -308,28 +309,27 @@ int mkfs_device_open(struct mkfs_device *dev, const struct mkfs_config *cfg,
 
 	memset(dev, 0, sizeof(*dev));
 	dev->fd = -1;
-	dev->path = cfg->path;
-	if (stat(cfg->path, &st))
-		return mkfs_err_set(err, -errno, "cannot open '%s': %m",
-				    cfg->path);
+	dev->path = path;
+	if (stat(path, &st))
+		return mkfs_err_set(err, -errno, "cannot open '%s': %m", path);
 	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
 		return mkfs_err_set(err, -EINVAL,
 				    "'%s' is neither a regular file nor a block device",
-				    cfg->path);
+				    path);
 	dev->is_blockdev = S_ISBLK(st.st_mode);
 	dev->rdev = st.st_rdev;
-	ret = check_in_use(&st, cfg->path, err);
+	ret = check_in_use(&st, path, err);
 	if (!ret && !cfg->force)
-		ret = check_signature(cfg->path, err);
+		ret = check_signature(path, err);
 	if (ret)
 		return ret;
 	/* O_EXCL on a block device fails while anything holds it. */
 	if (dev->is_blockdev)
 		flags |= O_EXCL;
-	dev->fd = open(cfg->path, flags);
+	dev->fd = open(path, flags);
 	if (dev->fd < 0)
 		return mkfs_err_set(err, -errno, "cannot open '%s' for writing: %m",
-				    cfg->path);
+				    path);
 	ret = device_size(dev, &st, err);
 	if (ret)
 		return ret;
@@ -342,6 +342,80 @@ void mkfs_device_close(struct mkfs_device *dev)
 	if (dev->fd >= 0)
 		close(dev->fd);
 	dev->fd = -1;
+}
+
+/* Is the block device blk a loop device over the regular file? */
+static bool loop_backs(const struct stat *blk, const struct stat *file)
+{
+	char dir[64], backing[PATH_MAX];
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "/sys/dev/block/%u:%u", major(blk->st_rdev),
+		 minor(blk->st_rdev));
+	if (sysfs_read(dir, "loop/backing_file", backing, sizeof(backing)) ||
+	    stat(backing, &st))
+		return false;
+	return st.st_dev == file->st_dev && st.st_ino == file->st_ino;
+}
+
+static bool stat_same(const struct stat *a, const struct stat *b)
+{
+	if (S_ISBLK(a->st_mode) && S_ISBLK(b->st_mode))
+		return a->st_rdev == b->st_rdev;
+	if (S_ISREG(a->st_mode) && S_ISREG(b->st_mode))
+		return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+	if (S_ISBLK(a->st_mode))
+		return loop_backs(a, b);
+	return loop_backs(b, a);
+}
+
+int mkfs_devices_distinct(const char *const *paths, int nr,
+			  struct mkfs_err *err)
+{
+	struct stat st[MKFS_MAX_DEVICES];
+	int i, j;
+
+	for (i = 0; i < nr; i++) {
+		if (stat(paths[i], &st[i]))
+			return mkfs_err_set(err, -errno, "cannot open '%s': %m",
+					    paths[i]);
+		for (j = 0; j < i; j++)
+			if (stat_same(&st[i], &st[j]))
+				return mkfs_err_set(err, -EINVAL,
+						    "'%s' and '%s' are the same device, each device can be given once",
+						    paths[j], paths[i]);
+	}
+	return 0;
+}
+
+/*
+ * The kernel ABI of BTRFS_IOC_SCAN_DEV; <linux/btrfs.h> itself redefines
+ * names of kernel-shared/ondisk.h.
+ */
+struct scan_dev_args {
+	int64_t fd;
+	char name[4088];
+};
+#define SCAN_DEV_IOCTL _IOW(0x94, 4, struct scan_dev_args)
+
+/*
+ * The kernel learns the device belongs to the new filesystem, so a
+ * multi-device mount finds all of them without a scan.
+ */
+int mkfs_device_register(const char *path)
+{
+	struct scan_dev_args args;
+	int fd, ret = 0;
+
+	fd = open("/dev/btrfs-control", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	memset(&args, 0, sizeof(args));
+	snprintf(args.name, sizeof(args.name), "%s", path);
+	if (ioctl(fd, SCAN_DEV_IOCTL, &args) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
 }
 
 static int zero_range(int fd, u64 off, u64 len)

@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Geometry: how big each chunk is, where it lives on the device, and the
- * address of every tree block.
+ * Geometry: where each chunk's stripes live on the devices, the chunks'
+ * logical addresses, and the address of every tree block.
  *
- * mkfs writes exactly three chunks (system, metadata, data) and no
- * temporary ones, so each is placed once, at its final address.  Sizes
- * follow stock btrfs-progs 6.2 so both programs make the same filesystem
- * for the same device.  Logical addresses equal the physical address of
- * the first stripe, as in stock.
+ * alloc.c decides what stock mkfs.btrfs 6.2 would: the chunks, their stripe
+ * sizes and their devices.  Here they are packed from the first free
+ * megabyte of each device, system first, without the holes stock's
+ * temporary chunks leave behind.  A chunk's logical address is the physical
+ * address of its first stripe unless an earlier chunk already covers it,
+ * so a single-device filesystem maps logical to physical one to one.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -27,7 +28,7 @@ static u64 round_up_u64(u64 v, u64 align)
 }
 
 void mkfs_fs_init(struct mkfs_fs *fs, const struct mkfs_config *cfg,
-		  u64 dev_size)
+		  const u64 *sizes)
 {
 	static const u64 owners[MKFS_NR_TREES] = {
 		[MKFS_TREE_CHUNK] = BTRFS_CHUNK_TREE_OBJECTID,
@@ -45,14 +46,21 @@ void mkfs_fs_init(struct mkfs_fs *fs, const struct mkfs_config *cfg,
 
 	memset(fs, 0, sizeof(*fs));
 	fs->cfg = cfg;
-	fs->dev_size = dev_size;
-	fs->total_bytes = round_down_u64(dev_size, cfg->sectorsize);
+	fs->nr_devs = (u32)cfg->nr_devices;
+	for (i = 0; i < cfg->nr_devices; i++) {
+		struct mkfs_fs_dev *d = &fs->devs[i];
+
+		d->path = cfg->paths[i];
+		d->devid = (u64)i + 1;
+		d->total_bytes = round_down_u64(sizes[i], cfg->sectorsize);
+		uuid_generate(d->uuid);
+		fs->total_bytes += d->total_bytes;
+	}
 	fs->now = (u64)time(NULL);
 	if (cfg->fsid_set)
 		memcpy(fs->fsid, cfg->fsid, BTRFS_FSID_SIZE);
 	else
 		uuid_generate(fs->fsid);
-	uuid_generate(fs->dev_uuid);
 	uuid_generate(fs->chunk_uuid);
 	uuid_generate(fs->fs_root_uuid);
 	for (i = 0; i < MKFS_NR_TREES; i++) {
@@ -71,41 +79,6 @@ void mkfs_fs_release(struct mkfs_fs *fs)
 
 	for (i = 0; i < MKFS_NR_TREES; i++)
 		mkfs_tree_release(&fs->trees[i]);
-}
-
-/*
- * Stock btrfs-progs 6.2 chunk sizes.  Single chunks keep the sizes of the
- * chunks stock creates first (4 MiB system, 8 MiB otherwise).  Other
- * profiles get a stripe size capped by a per-type maximum and by a tenth of
- * the filesystem, then raised to a per-type minimum.
- */
-static u64 chunk_size_stock(u64 type, u64 profile, u64 total_bytes)
-{
-	u64 stripe, max_chunk, min_stripe;
-
-	if (!profile)
-		return (type & BTRFS_BLOCK_GROUP_SYSTEM) ? SZ_4M : SZ_8M;
-	if (type & BTRFS_BLOCK_GROUP_SYSTEM) {
-		stripe = SZ_8M;
-		max_chunk = 2 * stripe;
-		min_stripe = SZ_1M;
-	} else if (type & BTRFS_BLOCK_GROUP_DATA) {
-		stripe = SZ_1G;
-		max_chunk = 10 * stripe;
-		min_stripe = SZ_64M;
-	} else {
-		max_chunk = total_bytes > 50 * SZ_1G ? SZ_1G : SZ_256M;
-		stripe = max_chunk;
-		min_stripe = SZ_32M;
-	}
-	if (max_chunk > total_bytes / 10)
-		max_chunk = total_bytes / 10;
-	/* DUP: both stripes on one device, the chunk holds one copy. */
-	if (stripe > max_chunk)
-		stripe = round_down_u64(max_chunk / 2, BTRFS_STRIPE_LEN);
-	if (stripe < min_stripe)
-		stripe = min_stripe;
-	return stripe;
 }
 
 static bool range_has_super(u64 start, u64 len)
@@ -139,30 +112,43 @@ static u64 place_stripe(u64 cursor, u64 len, bool avoid_super, u64 align)
 	return cursor;
 }
 
-static int plan_one_chunk(struct mkfs_fs *fs, struct mkfs_chunk *c,
-			  u64 type, u64 profile, u64 *cursor)
+/*
+ * DAX-DESIGN.md: every device extent and chunk length a multiple of 2 MiB.
+ * Rounds the stripe down, never below one alignment unit.
+ */
+static void chunk_align_stripes(struct mkfs_chunk *c, u64 align)
+{
+	c->stripe_size = round_down_u64(c->stripe_size, align);
+	if (!c->stripe_size)
+		c->stripe_size = align;
+	c->length = c->stripe_size * mkfs_data_stripes(c->type, c->num_stripes);
+}
+
+/* Packs the stripes of one chunk after what each device already holds. */
+static int place_chunk(struct mkfs_fs *fs, struct mkfs_chunk *c, u64 *cursor,
+		       u64 *next_logical)
 {
 	const struct mkfs_config *cfg = fs->cfg;
 	u64 align = cfg->dax ? MKFS_DAX_ALIGN : BTRFS_STRIPE_LEN;
-	bool avoid = cfg->dax && (type & BTRFS_BLOCK_GROUP_DATA);
+	bool avoid = cfg->dax && (c->type & BTRFS_BLOCK_GROUP_DATA);
 	u32 i;
 
-	c->type = type | profile;
-	c->length = chunk_size_stock(type, profile, fs->total_bytes);
-	c->length = round_down_u64(c->length, align);
-	if (!c->length)
-		c->length = align;
-	c->num_stripes = (profile & BTRFS_BLOCK_GROUP_DUP) ? 2 : 1;
+	if (cfg->dax)
+		chunk_align_stripes(c, align);
 	for (i = 0; i < c->num_stripes; i++) {
-		u64 phys = place_stripe(round_up_u64(*cursor, align),
-					c->length, avoid, align);
+		u32 dev = c->stripes[i].dev;
+		u64 phys = place_stripe(round_up_u64(cursor[dev], align),
+					c->stripe_size, avoid, align);
 
-		if (phys + c->length > fs->total_bytes)
+		if (phys + c->stripe_size > fs->devs[dev].total_bytes)
 			return -ENOSPC;
-		c->physical[i] = phys;
-		*cursor = phys + c->length;
+		c->stripes[i].physical = phys;
+		cursor[dev] = phys + c->stripe_size;
 	}
-	c->logical = c->physical[0];
+	c->logical = c->stripes[0].physical;
+	if (c->logical < *next_logical)
+		c->logical = *next_logical;
+	*next_logical = c->logical + c->length;
 	c->alloc_next = c->logical;
 	c->used = 0;
 	return 0;
@@ -170,25 +156,26 @@ static int plan_one_chunk(struct mkfs_fs *fs, struct mkfs_chunk *c,
 
 int mkfs_plan_chunks(struct mkfs_fs *fs, struct mkfs_err *err)
 {
-	const struct mkfs_config *cfg = fs->cfg;
-	u64 cursor = MKFS_RESERVED_START;
+	u64 cursor[MKFS_MAX_DEVICES], next_logical = MKFS_RESERVED_START;
+	u32 i;
 	int ret;
 
-	ret = plan_one_chunk(fs, &fs->chunks[MKFS_CHUNK_SYSTEM],
-			     BTRFS_BLOCK_GROUP_SYSTEM, cfg->meta_profile,
-			     &cursor);
-	if (!ret)
-		ret = plan_one_chunk(fs, &fs->chunks[MKFS_CHUNK_METADATA],
-				     BTRFS_BLOCK_GROUP_METADATA,
-				     cfg->meta_profile, &cursor);
-	if (!ret)
-		ret = plan_one_chunk(fs, &fs->chunks[MKFS_CHUNK_DATA],
-				     BTRFS_BLOCK_GROUP_DATA, cfg->data_profile,
-				     &cursor);
+	ret = mkfs_alloc_chunks(fs, err);
 	if (ret)
-		return mkfs_err_set(err, ret,
-				    "'%s' is too small for the chunks this filesystem needs (%llu bytes)",
-				    cfg->path, (unsigned long long)fs->total_bytes);
+		return ret;
+	for (i = 0; i < fs->nr_devs; i++)
+		cursor[i] = MKFS_RESERVED_START;
+	for (i = 0; i < MKFS_NR_CHUNKS; i++) {
+		struct mkfs_chunk *c = &fs->chunks[i];
+
+		if (!c->present)
+			continue;
+		ret = place_chunk(fs, c, cursor, &next_logical);
+		if (ret)
+			return mkfs_err_set(err, ret,
+					    "the devices are too small for the chunks this filesystem needs (%llu bytes in all)",
+					    (unsigned long long)fs->total_bytes);
+	}
 	return 0;
 }
 
@@ -199,19 +186,26 @@ const struct mkfs_chunk *mkfs_chunk_of(const struct mkfs_fs *fs, u64 logical)
 	for (i = 0; i < MKFS_NR_CHUNKS; i++) {
 		const struct mkfs_chunk *c = &fs->chunks[i];
 
-		if (logical >= c->logical && logical - c->logical < c->length)
+		if (c->present && logical >= c->logical &&
+		    logical - c->logical < c->length)
 			return c;
 	}
 	return NULL;
 }
 
-u64 mkfs_dev_bytes_used(const struct mkfs_fs *fs)
+u64 mkfs_dev_bytes_used(const struct mkfs_fs *fs, u32 dev)
 {
 	u64 used = 0;
+	u32 s;
 	int i;
 
-	for (i = 0; i < MKFS_NR_CHUNKS; i++)
-		used += fs->chunks[i].length * fs->chunks[i].num_stripes;
+	for (i = 0; i < MKFS_NR_CHUNKS; i++) {
+		const struct mkfs_chunk *c = &fs->chunks[i];
+
+		for (s = 0; c->present && s < c->num_stripes; s++)
+			if (c->stripes[s].dev == dev)
+				used += c->stripe_size;
+	}
 	return used;
 }
 
@@ -221,34 +215,56 @@ u64 mkfs_tree_bytes_used(const struct mkfs_fs *fs)
 	int i;
 
 	for (i = 0; i < MKFS_NR_CHUNKS; i++)
-		used += fs->chunks[i].used;
+		if (fs->chunks[i].present)
+			used += fs->chunks[i].used;
 	return used;
 }
 
 /*
- * The kernel keeps the 64 KiB stripe holding a superblock copy out of
- * every block group (exclude_super_stripes()), so no tree block may sit
- * there.  Returns the end of the excluded range overlapping the block, or
- * 0 when the block is clear.
+ * The logical range the kernel keeps out of the block group for the
+ * superblock copy at 'sb' in stripe s (btrfs_rmap_block()): one 64 KiB
+ * stripe, or a whole row of data stripes for RAID5/6.  Returns false when
+ * the stripe does not hold that copy.
+ */
+static bool super_stripe_range(const struct mkfs_chunk *c, u32 s, u64 sb,
+			       u64 *start, u64 *len)
+{
+	u64 phys = c->stripes[s].physical, nr, off, io = BTRFS_STRIPE_LEN;
+	const struct mkfs_raid_attr *ra = mkfs_raid_attr(c->type);
+
+	if (sb < phys || sb - phys >= c->stripe_size)
+		return false;
+	nr = (sb - phys) / BTRFS_STRIPE_LEN;
+	off = (sb - phys) % BTRFS_STRIPE_LEN;
+	if (c->type & (BTRFS_BLOCK_GROUP_RAID0 | BTRFS_BLOCK_GROUP_RAID10))
+		nr = (nr * c->num_stripes + s) / c->sub_stripes;
+	if (ra->nparity)
+		io = BTRFS_STRIPE_LEN * (c->num_stripes - ra->nparity);
+	*start = c->logical + nr * io + off;
+	*len = io;
+	if (*start + *len > c->logical + c->length)
+		*len = c->logical + c->length - *start;
+	return true;
+}
+
+/*
+ * No tree block may overlap a range the kernel excludes for a superblock
+ * copy (exclude_super_stripes()).  Returns the end of the excluded range
+ * overlapping the block, or 0 when the block is clear.
  */
 static u64 super_stripe_end(const struct mkfs_chunk *c, u64 logical, u32 len)
 {
+	u64 start, slen;
 	u32 s;
 	int i;
 
 	for (i = 0; i < BTRFS_SUPER_MIRROR_MAX; i++) {
-		u64 sb = btrfs_sb_offset(i);
-
 		for (s = 0; s < c->num_stripes; s++) {
-			u64 start;
-
-			if (sb < c->physical[s] || sb - c->physical[s] >= c->length)
+			if (!super_stripe_range(c, s, btrfs_sb_offset(i),
+						&start, &slen))
 				continue;
-			start = c->logical + round_down_u64(sb - c->physical[s],
-							    BTRFS_STRIPE_LEN);
-			if (logical < start + BTRFS_STRIPE_LEN &&
-			    start < logical + len)
-				return start + BTRFS_STRIPE_LEN;
+			if (logical < start + slen && start < logical + len)
+				return start + slen;
 		}
 	}
 	return 0;

@@ -5,8 +5,8 @@
  * mkfs_err.
  *
  * The pipeline: options -> validated config -> device checks -> chunk plan
- * -> trees in memory, every block verified -> wipe -> tree blocks, flush ->
- * superblocks, flush -> read back -> summary.
+ * -> trees in memory, every block verified -> wipe every device -> tree
+ * blocks, flush -> superblocks, flush -> read back -> summary.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -25,13 +25,14 @@
 #define PACKAGE_STRING "btrfs-dax-progs v" PACKAGE_VERSION
 
 static const char *const usage_text[] = {
-	"usage: mkfs.btrfs [options] <dev>",
+	"usage: mkfs.btrfs [options] <dev> [<dev>...]",
 	"",
-	"    Create a BTRFS filesystem on a device or a regular file",
+	"    Create a BTRFS filesystem on devices or regular files",
 	"",
 	"    Allocation profiles:",
-	"    -d|--data PROFILE         data profile: single (default) or dup",
-	"    -m|--metadata PROFILE     metadata profile: dup (default) or single",
+	"    -d|--data PROFILE         data profile: single (default), dup, raid0, raid1, raid1c3, raid1c4, raid10, raid5, raid6",
+	"    -m|--metadata PROFILE     metadata profile, the same names: dup (default) on one device, raid1 on several",
+	"    -M|--mixed                data and metadata share the same chunks",
 	"    Features:",
 	"    --csum TYPE",
 	"    --checksum TYPE           checksum algorithm to use, crc32c (default), xxhash, sha256, blake2",
@@ -43,8 +44,9 @@ static const char *const usage_text[] = {
 	"    -L|--label LABEL          set the filesystem label",
 	"    -U|--uuid UUID            specify the filesystem UUID (must be unique)",
 	"    --dax                     lay out every chunk for DAX: 2MiB aligned, data chunks clear of superblocks",
+	"    --dax-inherit             --dax, and files created in the top directory are DAX files",
 	"    Creation:",
-	"    -b|--byte-count SIZE      set the size of the filesystem on the device to SIZE",
+	"    -b|--byte-count SIZE      use only SIZE bytes of each device",
 	"    -K|--nodiscard            do not perform whole device TRIM",
 	"    -f|--force                force overwrite of existing filesystem",
 	"    General:",
@@ -105,6 +107,7 @@ static void list_features(bool runtime)
 enum {
 	OPT_CSUM = 256,
 	OPT_DAX,
+	OPT_DAX_INHERIT,
 	OPT_HELP,
 	OPT_SHRINK,
 };
@@ -115,6 +118,7 @@ static const struct option long_options[] = {
 	{ "checksum", required_argument, NULL, OPT_CSUM },
 	{ "data", required_argument, NULL, 'd' },
 	{ "dax", no_argument, NULL, OPT_DAX },
+	{ "dax-inherit", no_argument, NULL, OPT_DAX_INHERIT },
 	{ "features", required_argument, NULL, 'O' },
 	{ "force", no_argument, NULL, 'f' },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -233,6 +237,9 @@ static int opt_one(struct mkfs_config *cfg, int c, const char *arg)
 	case OPT_DAX:
 		cfg->dax = true;
 		return -1;
+	case OPT_DAX_INHERIT:
+		cfg->dax_inherit = true;
+		return -1;
 	case 'f':
 		cfg->force = true;
 		return -1;
@@ -248,6 +255,7 @@ static int opt_one(struct mkfs_config *cfg, int c, const char *arg)
 		cfg->mixed = true;
 		return -1;
 	case 'n':
+		cfg->nodesize_set = true;
 		return opt_size32(arg, "nodesize", &cfg->nodesize);
 	case 's':
 		return opt_size32(arg, "sectorsize", &cfg->sectorsize);
@@ -293,11 +301,13 @@ static int parse_args(struct mkfs_config *cfg, int argc, char **argv)
 		usage(stderr);
 		return 1;
 	}
-	if (argc - optind > 1) {
-		error("more than one device is not supported by this mkfs.btrfs yet");
+	if (argc - optind > MKFS_MAX_DEVICES) {
+		error("too many devices: %d, this mkfs.btrfs takes at most %d",
+		      argc - optind, MKFS_MAX_DEVICES);
 		return 1;
 	}
-	cfg->path = argv[optind];
+	for (; optind < argc; optind++)
+		cfg->paths[cfg->nr_devices++] = argv[optind];
 	return -1;
 }
 
@@ -309,38 +319,61 @@ static int check_device(const struct mkfs_config *cfg,
 
 	if (cfg->byte_count && cfg->byte_count > dev->size) {
 		error("'%s' is smaller than requested size, expected %llu, found %llu",
-		      cfg->path, (unsigned long long)cfg->byte_count,
+		      dev->path, (unsigned long long)cfg->byte_count,
 		      (unsigned long long)dev->size);
 		return 1;
 	}
 	*fs_size = cfg->byte_count ? cfg->byte_count : dev->size;
 	if (*fs_size < min) {
 		error("'%s' is too small to make a usable filesystem: %llu bytes, minimum size for each btrfs device is %llu",
-		      cfg->path, (unsigned long long)*fs_size,
+		      dev->path, (unsigned long long)*fs_size,
 		      (unsigned long long)min);
 		return 1;
 	}
 	if (cfg->dax && dev->is_blockdev && dev->part_start % MKFS_DAX_ALIGN) {
 		error("'%s' starts at byte %llu of its disk, not on a 2MiB boundary: DAX needs 2MiB-aligned physical addresses",
-		      cfg->path, (unsigned long long)dev->part_start);
+		      dev->path, (unsigned long long)dev->part_start);
 		return 1;
 	}
 	return 0;
 }
 
+/* Stock's warnings about the profiles for this many devices. */
+static void warn_profiles(const struct mkfs_config *cfg, bool ssd)
+{
+	u64 both = cfg->meta_profile | cfg->data_profile;
+	int n = cfg->nr_devices;
+
+	if (both & (BTRFS_BLOCK_GROUP_RAID5 | BTRFS_BLOCK_GROUP_RAID6))
+		warning("RAID5/6 still has known problems (the write hole among them), use it for testing only");
+	if (n > 1 && (both & BTRFS_BLOCK_GROUP_DUP))
+		warning("DUP keeps both copies on one device, on several devices RAID1 is the better choice");
+	if (n == 3 && (both & BTRFS_BLOCK_GROUP_RAID6))
+		warning("RAID6 with only 3 devices is not recommended, RAID1C3 has the same safety");
+	if (n == 2 && (both & BTRFS_BLOCK_GROUP_RAID5))
+		warning("RAID5 with only 2 devices is not recommended, RAID1 has the same safety");
+	if (!mkfs_config_mixed(cfg) && ssd &&
+	    (cfg->data_profile & BTRFS_BLOCK_GROUP_DUP))
+		warning("data DUP on an SSD: the device may store both copies as one");
+	if (mkfs_raid_attr(cfg->meta_profile)->tolerated_failures <
+	    mkfs_raid_attr(cfg->data_profile)->tolerated_failures)
+		warning("metadata survives fewer device failures than data");
+}
+
 static void warn_config(const struct mkfs_config *cfg,
-			const struct mkfs_device *dev)
+			const struct mkfs_device *devs)
 {
 	u32 page = (u32)sysconf(_SC_PAGESIZE);
+	int i;
 
 	if (cfg->sectorsize != page)
 		warning("the filesystem may not be mountable, sectorsize %u doesn't match page size %u",
 			cfg->sectorsize, page);
-	if (!cfg->meta_profile && cfg->data_profile)
-		warning("metadata has lower redundancy than data!");
-	if (cfg->dax && dev->is_blockdev && dev->dax_capable != 1)
-		warning("'%s' does not support DAX (queue/dax is not 1): the layout is DAX-ready but files will not be mapped directly",
-			cfg->path);
+	warn_profiles(cfg, devs[0].ssd);
+	for (i = 0; i < cfg->nr_devices && cfg->dax; i++)
+		if (devs[i].is_blockdev && devs[i].dax_capable != 1)
+			warning("'%s' does not support DAX (queue/dax is not 1): the layout is DAX-ready but files will not be mapped directly",
+				devs[i].path);
 }
 
 static void print_chunks(const struct mkfs_fs *fs)
@@ -351,12 +384,16 @@ static void print_chunks(const struct mkfs_fs *fs)
 		const struct mkfs_chunk *c = &fs->chunks[i];
 		u32 s;
 
+		if (!c->present)
+			continue;
 		printf("chunk %d: logical %llu length %llu type 0x%llx stripes",
 		       i, (unsigned long long)c->logical,
 		       (unsigned long long)c->length,
 		       (unsigned long long)c->type);
 		for (s = 0; s < c->num_stripes; s++)
-			printf(" %llu", (unsigned long long)c->physical[s]);
+			printf(" %llu:%llu",
+			       (unsigned long long)fs->devs[c->stripes[s].dev].devid,
+			       (unsigned long long)c->stripes[s].physical);
 		printf("\n");
 	}
 }
@@ -369,18 +406,69 @@ static void print_profile_line(const char *what, u64 profile, u64 bytes)
 	printf("  %-18s%-8s %16s\n", what, mkfs_profile_name(profile), size);
 }
 
+/* "yes" when every device can do DAX, "n/a" for regular files only. */
+static const char *dax_devices_word(const struct mkfs_device *devs, int nr)
+{
+	int i, files = 0, capable = 0;
+
+	for (i = 0; i < nr; i++) {
+		files += devs[i].dax_capable < 0;
+		capable += devs[i].dax_capable > 0;
+	}
+	if (files == nr)
+		return nr > 1 ? "n/a (regular files)" : "n/a (regular file)";
+	return capable == nr ? "yes" : "no";
+}
+
 static void print_dax(const struct mkfs_config *cfg,
-		      const struct mkfs_device *dev)
+		      const struct mkfs_device *devs)
 {
 	if (!cfg->dax)
 		return;
 	printf("DAX layout:         yes (2MiB-aligned chunks)\n");
-	printf("DAX device:         %s\n", dev->dax_capable < 0 ?
-	       "n/a (regular file)" : dev->dax_capable ? "yes" : "no");
+	printf("DAX device:         %s\n",
+	       dax_devices_word(devs, cfg->nr_devices));
+	if (cfg->dax_inherit)
+		printf("DAX inherit:        yes (top directory)\n");
+}
+
+static void print_profiles(const struct mkfs_fs *fs)
+{
+	const struct mkfs_config *cfg = fs->cfg;
+
+	printf("Block group profiles:\n");
+	if (fs->chunks[MKFS_CHUNK_DATA].present)
+		print_profile_line("Data:", cfg->data_profile,
+				   fs->chunks[MKFS_CHUNK_DATA].length);
+	if (mkfs_config_mixed(cfg))
+		print_profile_line("Data+Metadata:", cfg->data_profile,
+				   fs->chunks[MKFS_CHUNK_METADATA].length);
+	else
+		print_profile_line("Metadata:", cfg->meta_profile,
+				   fs->chunks[MKFS_CHUNK_METADATA].length);
+	print_profile_line("System:", cfg->meta_profile,
+			   fs->chunks[MKFS_CHUNK_SYSTEM].length);
+}
+
+static void print_devices(const struct mkfs_fs *fs)
+{
+	char size[32];
+	u32 i;
+
+	printf("Number of devices:  %u\n", fs->nr_devs);
+	printf("Devices:\n");
+	printf("   ID        SIZE  PATH\n");
+	for (i = 0; i < fs->nr_devs; i++) {
+		pretty_size(fs->devs[i].total_bytes, size, sizeof(size));
+		printf("  %3llu  %10s  %s\n",
+		       (unsigned long long)fs->devs[i].devid, size,
+		       fs->devs[i].path);
+	}
+	printf("\n");
 }
 
 static void print_summary(const struct mkfs_fs *fs,
-			  const struct mkfs_device *dev)
+			  const struct mkfs_device *devs)
 {
 	const struct mkfs_config *cfg = fs->cfg;
 	char uuid[BTRFS_UUID_UNPARSED_SIZE], size[32], feat[256];
@@ -392,25 +480,16 @@ static void print_summary(const struct mkfs_fs *fs,
 	printf("Node size:          %u\n", cfg->nodesize);
 	printf("Sector size:        %u\n", cfg->sectorsize);
 	printf("Filesystem size:    %s\n", size);
-	printf("Block group profiles:\n");
-	print_profile_line("Data:", cfg->data_profile,
-			   fs->chunks[MKFS_CHUNK_DATA].length);
-	print_profile_line("Metadata:", cfg->meta_profile,
-			   fs->chunks[MKFS_CHUNK_METADATA].length);
-	print_profile_line("System:", cfg->meta_profile,
-			   fs->chunks[MKFS_CHUNK_SYSTEM].length);
-	printf("SSD detected:       %s\n", dev->ssd ? "yes" : "no");
+	print_profiles(fs);
+	printf("SSD detected:       %s\n", devs[0].ssd ? "yes" : "no");
 	printf("Zoned device:       no\n");
-	print_dax(cfg, dev);
+	print_dax(cfg, devs);
 	mkfs_features_string(cfg, false, feat, sizeof(feat));
 	printf("Incompat features:  %s\n", feat);
 	mkfs_features_string(cfg, true, feat, sizeof(feat));
 	printf("Runtime features:   %s\n", feat);
 	printf("Checksum:           %s\n", btrfs_csum_type_name(cfg->csum_type));
-	printf("Number of devices:  1\n");
-	printf("Devices:\n");
-	printf("   ID        SIZE  PATH\n");
-	printf("  %3d  %10s  %s\n\n", 1, size, cfg->path);
+	print_devices(fs);
 	if (cfg->csum_type == BTRFS_CSUM_TYPE_SHA256)
 		printf("NOTE: you may need to manually load kernel module implementing accelerated SHA256 in case\n"
 		       "      the generic implementation is built-in, before mount. Check lsmod or /proc/crypto\n\n");
@@ -439,26 +518,60 @@ static int build_fs(struct mkfs_fs *fs, struct mkfs_err *err)
 	return ret;
 }
 
-static int write_fs(struct mkfs_fs *fs, struct mkfs_device *dev,
-		    u64 fs_size, struct mkfs_err *err)
+static void close_all(struct mkfs_device *devs, int nr)
+{
+	int i;
+
+	for (i = 0; i < nr; i++)
+		mkfs_device_close(&devs[i]);
+}
+
+static int write_fs(struct mkfs_fs *fs, struct mkfs_device *devs,
+		    const u64 *sizes, struct mkfs_err *err)
 {
 	const struct mkfs_config *cfg = fs->cfg;
-	int ret;
+	int i, ret = 0;
 
-	ret = mkfs_device_wipe(dev, fs_size, cfg->discard, !cfg->byte_count,
-			       err);
+	for (i = 0; i < cfg->nr_devices && !ret; i++)
+		ret = mkfs_device_wipe(&devs[i], sizes[i], cfg->discard,
+				       !cfg->byte_count, err);
 	if (!ret)
-		ret = mkfs_write_trees(fs, dev, err);
+		ret = mkfs_write_trees(fs, devs, err);
 	if (!ret)
-		ret = mkfs_write_supers(fs, dev, err);
-	mkfs_device_close(dev);
+		ret = mkfs_write_supers(fs, devs, err);
+	close_all(devs, cfg->nr_devices);
+	for (i = 0; i < cfg->nr_devices && !ret; i++)
+		if (devs[i].is_blockdev)
+			(void)mkfs_device_register(devs[i].path);
 	if (!ret)
-		ret = mkfs_verify_written(cfg->path, err);
+		ret = mkfs_verify_written(cfg->paths, cfg->nr_devices, err);
 	return ret;
 }
 
-static int prepare(struct mkfs_config *cfg, struct mkfs_device *dev,
-		   u64 *fs_size)
+/* Opens and checks every device; one error line on failure. */
+static int prepare_devices(const struct mkfs_config *cfg,
+			   struct mkfs_device *devs, u64 *sizes)
+{
+	struct mkfs_err err = { "" };
+	int i;
+
+	if (mkfs_devices_distinct(cfg->paths, cfg->nr_devices, &err)) {
+		error("%s", err.msg);
+		return 1;
+	}
+	for (i = 0; i < cfg->nr_devices; i++) {
+		if (mkfs_device_open(&devs[i], cfg->paths[i], cfg, &err)) {
+			error("%s", err.msg);
+			return 1;
+		}
+		if (check_device(cfg, &devs[i], &sizes[i]))
+			return 1;
+	}
+	return 0;
+}
+
+static int prepare(struct mkfs_config *cfg, struct mkfs_device *devs,
+		   u64 *sizes)
 {
 	struct mkfs_err err = { "" };
 
@@ -473,11 +586,7 @@ static int prepare(struct mkfs_config *cfg, struct mkfs_device *dev,
 		error("non-unique UUID: %s", uuid);
 		return 1;
 	}
-	if (mkfs_device_open(dev, cfg, &err)) {
-		error("%s", err.msg);
-		return 1;
-	}
-	if (check_device(cfg, dev, fs_size))
+	if (prepare_devices(cfg, devs, sizes))
 		return 1;
 	if (btrfs_csum_selftest()) {
 		error("checksum self-test failed, refusing to write anything");
@@ -486,49 +595,61 @@ static int prepare(struct mkfs_config *cfg, struct mkfs_device *dev,
 	return 0;
 }
 
+static void print_trim(const struct mkfs_config *cfg,
+		       const struct mkfs_device *devs, const u64 *sizes)
+{
+	char size[32];
+	int i;
+
+	for (i = 0; i < cfg->nr_devices; i++) {
+		if (!cfg->discard || !devs[i].is_blockdev)
+			continue;
+		pretty_size(sizes[i], size, sizeof(size));
+		printf("Performing full device TRIM %s (%s) ...\n",
+		       devs[i].path, size);
+	}
+}
+
 int main(int argc, char **argv)
 {
-	struct mkfs_config cfg;
-	struct mkfs_device dev = { .fd = -1 };
+	struct mkfs_device devs[MKFS_MAX_DEVICES];
+	u64 sizes[MKFS_MAX_DEVICES] = { 0 };
 	struct mkfs_err err = { "" };
+	struct mkfs_config cfg;
 	struct mkfs_fs fs;
-	u64 fs_size = 0;
-	int ret;
+	int i, ret;
 
+	for (i = 0; i < MKFS_MAX_DEVICES; i++)
+		devs[i].fd = -1;
 	mkfs_config_init(&cfg);
 	ret = parse_args(&cfg, argc, argv);
 	if (ret >= 0)
 		return ret;
-	if (prepare(&cfg, &dev, &fs_size)) {
-		mkfs_device_close(&dev);
+	if (prepare(&cfg, devs, sizes)) {
+		close_all(devs, cfg.nr_devices);
 		return 1;
 	}
 	if (cfg.verbose) {
 		printf("%s\nSee mkfs.btrfs(8) for more information.\n\n",
 		       PACKAGE_STRING);
-		warn_config(&cfg, &dev);
+		warn_config(&cfg, devs);
 	}
-	mkfs_fs_init(&fs, &cfg, fs_size);
+	mkfs_fs_init(&fs, &cfg, sizes);
 	ret = build_fs(&fs, &err);
 	if (!ret && cfg.verbose > 1)
 		print_chunks(&fs);
-	if (!ret && cfg.verbose && cfg.discard && dev.is_blockdev) {
-		char size[32];
-
-		pretty_size(fs_size, size, sizeof(size));
-		printf("Performing full device TRIM %s (%s) ...\n", cfg.path,
-		       size);
-	}
+	if (!ret && cfg.verbose)
+		print_trim(&cfg, devs, sizes);
 	if (!ret)
-		ret = write_fs(&fs, &dev, fs_size, &err);
+		ret = write_fs(&fs, devs, sizes, &err);
 	if (ret) {
 		error("%s", err.msg[0] ? err.msg : strerror(-ret));
-		mkfs_device_close(&dev);
+		close_all(devs, cfg.nr_devices);
 		mkfs_fs_release(&fs);
 		return 1;
 	}
 	if (cfg.verbose)
-		print_summary(&fs, &dev);
+		print_summary(&fs, devs);
 	mkfs_fs_release(&fs);
 	return 0;
 }

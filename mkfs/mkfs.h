@@ -4,11 +4,13 @@
  *
  * The program is a pipeline, one stage per file:
  *   options.c  command line values -> validated struct mkfs_config
- *   device.c   the target: open, size, safety checks, wiping, sysfs facts
- *   layout.c   geometry: chunk sizes and places, tree block addresses
+ *   device.c   the targets: open, size, safety checks, wiping, sysfs facts
+ *   alloc.c    profiles; chunk sizes and devices as stock's allocator picks
+ *   layout.c   geometry: chunk places, tree block addresses
  *   trees.c    the items of every tree
  *   build.c    items -> checksummed tree blocks in memory
- *   write.c    superblock, verification and the writes themselves
+ *   write.c    superblocks, verification and the writes themselves
+ *   raid56.c   RAID5/6 parity of the metadata written
  *   main.c     the command line front end; the only file that prints
  *
  * Every function returns 0 or a negative errno.  Where the user needs to
@@ -30,6 +32,7 @@
 #define SZ_64M	(64ULL << 20)
 #define SZ_256M	(256ULL << 20)
 #define SZ_1G	(1ULL << 30)
+#define SZ_50G	(50ULL << 30)
 
 /* DAX-DESIGN.md: the alignment of every chunk of a --dax filesystem. */
 #define MKFS_DAX_ALIGN		SZ_2M
@@ -70,12 +73,17 @@ struct mkfs_feature {
 /* The feature table, terminated by an entry with a NULL name. */
 const struct mkfs_feature *mkfs_features(void);
 
+/* Stock btrfs-progs has no fixed limit; 32 keeps every array small. */
+#define MKFS_MAX_DEVICES	32
+
 struct mkfs_config {
-	const char *path;
-	u64 byte_count;		/* -b, 0 for the whole device */
+	const char *paths[MKFS_MAX_DEVICES];
+	int nr_devices;
+	u64 byte_count;		/* -b, per device, 0 for the whole device */
 	u32 nodesize;		/* 0 until resolved */
 	u32 sectorsize;
-	u64 meta_profile;	/* 0 (single) or BTRFS_BLOCK_GROUP_DUP */
+	bool nodesize_set;
+	u64 meta_profile;	/* BTRFS_BLOCK_GROUP_* profile bits, 0: single */
 	u64 data_profile;
 	bool meta_profile_set;
 	bool data_profile_set;
@@ -89,9 +97,20 @@ struct mkfs_config {
 	bool force;
 	bool discard;
 	bool dax;
-	bool mixed;
+	bool dax_inherit;	/* the top directory gets the DAX flag */
+	bool mixed;		/* -M given */
 	int verbose;		/* 0: quiet, 1: default, 2+: verbose */
 };
+
+/*
+ * Mixed block groups (-M).  As in stock, -O mixed-bg alone only sets the
+ * feature bit: the chunks stay separate, the node size must still be the
+ * sector size.
+ */
+static inline bool mkfs_config_mixed(const struct mkfs_config *cfg)
+{
+	return cfg->mixed;
+}
 
 void mkfs_config_init(struct mkfs_config *cfg);
 int mkfs_parse_size(const char *str, u64 *ret);
@@ -107,13 +126,44 @@ int mkfs_parse_features(struct mkfs_config *cfg, const char *list,
 			bool runtime, struct mkfs_err *err);
 /* Checks everything that does not need the device; fills in defaults. */
 int mkfs_config_validate(struct mkfs_config *cfg, struct mkfs_err *err);
-/* Stock btrfs-progs' minimum device size for the chosen profiles. */
+/* Stock btrfs-progs' minimum size of each device for the chosen profiles. */
 u64 mkfs_min_dev_size(const struct mkfs_config *cfg);
 /* The enabled features, comma separated, for the summary. */
 void mkfs_features_string(const struct mkfs_config *cfg, bool runtime,
 			  char *buf, size_t len);
 
-/* ---- device.c: the target device ---- */
+/* ---- alloc.c: profiles and stock's chunk allocator ---- */
+
+/* What a profile needs and gives (the btrfs format's RAID table). */
+struct mkfs_raid_attr {
+	u64 profile;		/* BTRFS_BLOCK_GROUP_* bit, 0 for single */
+	const char *name;	/* "raid1" */
+	const char *upper;	/* "RAID1", stock spells single lower case */
+	u8 dev_stripes;		/* stripes per device in one chunk */
+	u8 devs_min;
+	u8 devs_max;		/* 0: as many as there are */
+	u8 sub_stripes;
+	u8 ncopies;
+	u8 nparity;
+	u8 tolerated_failures;
+};
+
+/* The attributes of the profile in 'flags', or of single. */
+const struct mkfs_raid_attr *mkfs_raid_attr(u64 flags);
+/* Every profile, terminated by an entry with a NULL name. */
+const struct mkfs_raid_attr *mkfs_raid_attrs(void);
+/* length = stripe_size * this, for a chunk of 'type' with num_stripes. */
+u32 mkfs_data_stripes(u64 type, u32 num_stripes);
+
+struct mkfs_fs;
+/*
+ * Decides every chunk's type, stripe size and devices the way stock
+ * mkfs.btrfs 6.2 does, temporary chunks and device list rotation included.
+ * Leaves the physical places to mkfs_plan_chunks().
+ */
+int mkfs_alloc_chunks(struct mkfs_fs *fs, struct mkfs_err *err);
+
+/* ---- device.c: the target devices ---- */
 
 struct mkfs_device {
 	const char *path;
@@ -128,33 +178,47 @@ struct mkfs_device {
 };
 
 /* Runs every check that needs no write access, then opens for writing. */
-int mkfs_device_open(struct mkfs_device *dev, const struct mkfs_config *cfg,
-		     struct mkfs_err *err);
+int mkfs_device_open(struct mkfs_device *dev, const char *path,
+		     const struct mkfs_config *cfg, struct mkfs_err *err);
 void mkfs_device_close(struct mkfs_device *dev);
+/*
+ * Refuses a device given twice, also under another name or as a loop
+ * device over a file that is given too.
+ */
+int mkfs_devices_distinct(const char *const *paths, int nr,
+			  struct mkfs_err *err);
 /* Discards (unless told not to) and erases old signatures. */
 int mkfs_device_wipe(struct mkfs_device *dev, u64 fs_size, bool discard,
 		     bool zero_end, struct mkfs_err *err);
+/* Tells the kernel about a new btrfs block device, as stock does. */
+int mkfs_device_register(const char *path);
 /* A filesystem with this uuid is known to libblkid already. */
 bool mkfs_uuid_in_use(const u8 *fsid);
 
 /* ---- layout.c: chunks and tree block addresses ---- */
 
-#define MKFS_MAX_STRIPES 2
+struct mkfs_stripe {
+	u32 dev;		/* index into mkfs_fs.devs */
+	u64 physical;
+};
 
 struct mkfs_chunk {
+	bool present;
 	u64 logical;
 	u64 length;
 	u64 type;		/* BTRFS_BLOCK_GROUP_* type and profile */
+	u64 stripe_size;	/* bytes of each device extent */
 	u32 num_stripes;
-	u64 physical[MKFS_MAX_STRIPES];
+	u32 sub_stripes;
+	struct mkfs_stripe stripes[MKFS_MAX_DEVICES];
 	u64 used;		/* tree block bytes allocated in it */
 	u64 alloc_next;		/* next logical address to try */
 };
 
 enum mkfs_chunk_index {
 	MKFS_CHUNK_SYSTEM,
-	MKFS_CHUNK_METADATA,
-	MKFS_CHUNK_DATA,
+	MKFS_CHUNK_METADATA,	/* DATA|METADATA with mixed block groups */
+	MKFS_CHUNK_DATA,	/* absent with mixed block groups */
 	MKFS_NR_CHUNKS,
 };
 
@@ -202,13 +266,21 @@ static inline u64 mkfs_tree_root(const struct mkfs_tree *t)
 	return t->bytenr[t->nr_blocks - 1];
 }
 
+/* One device of the filesystem; devid is its index plus one. */
+struct mkfs_fs_dev {
+	const char *path;
+	u64 devid;
+	u64 total_bytes;	/* the device's bytes in the filesystem */
+	u8 uuid[BTRFS_UUID_SIZE];
+};
+
 /* Everything about the filesystem being made. */
 struct mkfs_fs {
 	const struct mkfs_config *cfg;
-	u64 dev_size;		/* the device's bytes in the filesystem */
-	u64 total_bytes;	/* dev_size rounded down to sectorsize */
+	u32 nr_devs;
+	struct mkfs_fs_dev devs[MKFS_MAX_DEVICES];
+	u64 total_bytes;	/* the sum over the devices */
 	u8 fsid[BTRFS_FSID_SIZE];
-	u8 dev_uuid[BTRFS_UUID_SIZE];
 	u8 chunk_uuid[BTRFS_UUID_SIZE];
 	u8 fs_root_uuid[BTRFS_UUID_SIZE];
 	u64 now;
@@ -218,16 +290,18 @@ struct mkfs_fs {
 	struct btrfs_fs_info verify_info;	/* for tree_block_verify() */
 };
 
+/* sizes[i]: bytes of device i to use; rounded down to the sector size. */
 void mkfs_fs_init(struct mkfs_fs *fs, const struct mkfs_config *cfg,
-		  u64 dev_size);
+		  const u64 *sizes);
 void mkfs_fs_release(struct mkfs_fs *fs);
-/* Chooses chunk sizes and places them on the device. */
+/* Chooses chunk sizes and devices and places them on the devices. */
 int mkfs_plan_chunks(struct mkfs_fs *fs, struct mkfs_err *err);
 /* Builds every tree's items and gives every tree block its address. */
 int mkfs_plan_trees(struct mkfs_fs *fs, struct mkfs_err *err);
 /* Chunk of a logical address, or NULL. */
 const struct mkfs_chunk *mkfs_chunk_of(const struct mkfs_fs *fs, u64 logical);
-u64 mkfs_dev_bytes_used(const struct mkfs_fs *fs);
+/* Bytes of device extents on device 'dev' (an index). */
+u64 mkfs_dev_bytes_used(const struct mkfs_fs *fs, u32 dev);
 u64 mkfs_tree_bytes_used(const struct mkfs_fs *fs);
 
 /* ---- trees.c: item contents ---- */
@@ -242,7 +316,8 @@ int mkfs_fill_static_trees(struct mkfs_fs *fs);
 int mkfs_fill_root_tree(struct mkfs_fs *fs);
 int mkfs_fill_extent_trees(struct mkfs_fs *fs);
 int mkfs_fill_free_space_tree(struct mkfs_fs *fs);
-void mkfs_fill_dev_item(const struct mkfs_fs *fs, struct btrfs_dev_item *di);
+void mkfs_fill_dev_item(const struct mkfs_fs *fs, u32 dev,
+			struct btrfs_dev_item *di);
 /* item must have room for btrfs_chunk_item_size(c->num_stripes) bytes. */
 void mkfs_fill_chunk_item(const struct mkfs_fs *fs, const struct mkfs_chunk *c,
 			  struct btrfs_chunk *item);
@@ -264,11 +339,18 @@ void mkfs_tree_release(struct mkfs_tree *t);
 int mkfs_build_super(struct mkfs_fs *fs);
 /* Runs every built block through the verifier. */
 int mkfs_verify_blocks(struct mkfs_fs *fs, struct mkfs_err *err);
-int mkfs_write_trees(struct mkfs_fs *fs, struct mkfs_device *dev,
+/* devs[i] is the open device of fs->devs[i]. */
+int mkfs_write_trees(struct mkfs_fs *fs, struct mkfs_device *devs,
 		     struct mkfs_err *err);
-int mkfs_write_supers(struct mkfs_fs *fs, struct mkfs_device *dev,
+int mkfs_write_supers(struct mkfs_fs *fs, struct mkfs_device *devs,
 		      struct mkfs_err *err);
 /* Re-opens the written filesystem and walks every tree. */
-int mkfs_verify_written(const char *path, struct mkfs_err *err);
+int mkfs_verify_written(const char *const *paths, int nr,
+			struct mkfs_err *err);
+
+/* ---- raid56.c: parity ---- */
+
+/* P (XOR) and, when q is not NULL, the RAID6 Q syndrome of ndata strips. */
+void mkfs_raid56_parity(u8 *const *data, u32 ndata, u8 *p, u8 *q, size_t len);
 
 #endif

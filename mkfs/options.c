@@ -32,13 +32,13 @@ int mkfs_err_set(struct mkfs_err *err, int ret, const char *fmt, ...)
  */
 static const struct mkfs_feature feature_table[] = {
 	{ "mixed-bg", FEAT_INCOMPAT, BTRFS_FEATURE_INCOMPAT_MIXED_GROUPS,
-	  false, false, "mixed data and metadata block groups",
+	  true, false, "mixed data and metadata block groups",
 	  "2.6.37", "2.6.37", NULL },
 	{ "extref", FEAT_INCOMPAT, BTRFS_FEATURE_INCOMPAT_EXTENDED_IREF,
 	  true, true, "increased hardlink limit per file to 65536",
 	  "3.7", "3.12", "3.12" },
 	{ "raid56", FEAT_INCOMPAT, BTRFS_FEATURE_INCOMPAT_RAID56,
-	  false, false, "raid56 extended format", "3.9", NULL, NULL },
+	  true, false, "raid56 extended format", "3.9", NULL, NULL },
 	{ "skinny-metadata", FEAT_INCOMPAT,
 	  BTRFS_FEATURE_INCOMPAT_SKINNY_METADATA, true, true,
 	  "reduced-size metadata extent refs", "3.10", "3.18", "3.18" },
@@ -46,7 +46,7 @@ static const struct mkfs_feature feature_table[] = {
 	  true, true, "no explicit hole extents for files",
 	  "3.14", "4.0", "5.15" },
 	{ "raid1c34", FEAT_INCOMPAT, BTRFS_FEATURE_INCOMPAT_RAID1C34,
-	  false, false, "RAID1 with 3 or 4 copies", "5.5", NULL, NULL },
+	  true, false, "RAID1 with 3 or 4 copies", "5.5", NULL, NULL },
 	{ "zoned", FEAT_INCOMPAT, BTRFS_FEATURE_INCOMPAT_ZONED,
 	  false, false, "support zoned devices", "5.12", NULL, NULL },
 	{ "block-group-tree", FEAT_COMPAT_RO,
@@ -132,30 +132,15 @@ int mkfs_parse_size(const char *str, u64 *ret)
 	return 0;
 }
 
-static const struct {
-	const char *name;
-	u64 bits;
-} profile_table[] = {
-	{ "single", 0 },
-	{ "dup", BTRFS_BLOCK_GROUP_DUP },
-	{ "raid0", BTRFS_BLOCK_GROUP_RAID0 },
-	{ "raid1", BTRFS_BLOCK_GROUP_RAID1 },
-	{ "raid1c3", BTRFS_BLOCK_GROUP_RAID1C3 },
-	{ "raid1c4", BTRFS_BLOCK_GROUP_RAID1C4 },
-	{ "raid5", BTRFS_BLOCK_GROUP_RAID5 },
-	{ "raid6", BTRFS_BLOCK_GROUP_RAID6 },
-	{ "raid10", BTRFS_BLOCK_GROUP_RAID10 },
-};
-
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 int mkfs_parse_profile(const char *str, u64 *ret)
 {
-	size_t i;
+	const struct mkfs_raid_attr *ra;
 
-	for (i = 0; i < ARRAY_LEN(profile_table); i++) {
-		if (!strcasecmp(str, profile_table[i].name)) {
-			*ret = profile_table[i].bits;
+	for (ra = mkfs_raid_attrs(); ra->name; ra++) {
+		if (!strcasecmp(str, ra->name)) {
+			*ret = ra->profile;
 			return 0;
 		}
 	}
@@ -165,22 +150,7 @@ int mkfs_parse_profile(const char *str, u64 *ret)
 /* The names stock prints in the summary: "single", "DUP", "RAID1". */
 const char *mkfs_profile_name(u64 profile)
 {
-	static const char *const upper[] = {
-		"RAID0", "RAID1", "DUP", "RAID10", "RAID5", "RAID6",
-		"RAID1C3", "RAID1C4",
-	};
-	static const u64 bits[] = {
-		BTRFS_BLOCK_GROUP_RAID0, BTRFS_BLOCK_GROUP_RAID1,
-		BTRFS_BLOCK_GROUP_DUP, BTRFS_BLOCK_GROUP_RAID10,
-		BTRFS_BLOCK_GROUP_RAID5, BTRFS_BLOCK_GROUP_RAID6,
-		BTRFS_BLOCK_GROUP_RAID1C3, BTRFS_BLOCK_GROUP_RAID1C4,
-	};
-	size_t i;
-
-	for (i = 0; i < ARRAY_LEN(bits); i++)
-		if (profile & bits[i])
-			return upper[i];
-	return "single";
+	return mkfs_raid_attr(profile)->upper;
 }
 
 int mkfs_parse_csum(const char *str, u16 *ret)
@@ -275,6 +245,9 @@ static int validate_sizes(struct mkfs_config *cfg, struct mkfs_err *err)
 		return mkfs_err_set(err, -EINVAL,
 				    "invalid sectorsize %u, expected range is [4K, 64K]",
 				    cfg->sectorsize);
+	/* Stock: -M without -n makes tree blocks one sector big. */
+	if (!cfg->nodesize && cfg->mixed)
+		cfg->nodesize = cfg->sectorsize;
 	if (!cfg->nodesize)
 		cfg->nodesize = cfg->sectorsize > MKFS_DEFAULT_NODESIZE ?
 				cfg->sectorsize : MKFS_DEFAULT_NODESIZE;
@@ -290,17 +263,76 @@ static int validate_sizes(struct mkfs_config *cfg, struct mkfs_err *err)
 		return mkfs_err_set(err, -EINVAL,
 				    "illegal nodesize %u (not a power of 2)",
 				    cfg->nodesize);
+	if ((cfg->mixed ||
+	     (cfg->incompat & BTRFS_FEATURE_INCOMPAT_MIXED_GROUPS)) &&
+	    cfg->nodesize != cfg->sectorsize)
+		return mkfs_err_set(err, -EINVAL,
+				    "illegal nodesize %u (not equal to %u for mixed block group)",
+				    cfg->nodesize, cfg->sectorsize);
 	return 0;
 }
 
-static int validate_profile(u64 profile, const char *what,
-			    struct mkfs_err *err)
+static int validate_dev_count(u64 profile, const char *what, int nr,
+			      struct mkfs_err *err)
 {
-	if (profile & ~BTRFS_BLOCK_GROUP_DUP)
+	const struct mkfs_raid_attr *ra = mkfs_raid_attr(profile);
+
+	if (nr < ra->devs_min)
 		return mkfs_err_set(err, -EINVAL,
-				    "unable to create FS with %s profile %s (have 1 devices, this mkfs.btrfs supports single and DUP only)",
-				    what, mkfs_profile_name(profile));
+				    "unable to create FS with %s profile %s (have %d devices but %d devices are required)",
+				    what, ra->upper, nr, ra->devs_min);
 	return 0;
+}
+
+/*
+ * Stock's defaults: DUP metadata on one device, RAID1 on several, SINGLE
+ * data; with mixed block groups both SINGLE, and both the same if given.
+ */
+static int validate_profiles(struct mkfs_config *cfg, struct mkfs_err *err)
+{
+	int ret;
+
+	if (mkfs_config_mixed(cfg)) {
+		if (!cfg->meta_profile_set)
+			cfg->meta_profile = 0;
+		if (!cfg->data_profile_set)
+			cfg->data_profile = 0;
+		if (cfg->meta_profile != cfg->data_profile)
+			return mkfs_err_set(err, -EINVAL,
+					    "with mixed block groups data and metadata profiles must be the same");
+	} else if (!cfg->meta_profile_set) {
+		cfg->meta_profile = cfg->nr_devices > 1 ?
+				    BTRFS_BLOCK_GROUP_RAID1 :
+				    BTRFS_BLOCK_GROUP_DUP;
+	}
+	ret = validate_dev_count(cfg->meta_profile, "metadata",
+				 cfg->nr_devices, err);
+	if (!ret)
+		ret = validate_dev_count(cfg->data_profile, "data",
+					 cfg->nr_devices, err);
+	return ret;
+}
+
+/* Bits the chosen profiles and options imply, as stock sets them. */
+static void config_implied_features(struct mkfs_config *cfg)
+{
+	u64 profiles = cfg->meta_profile | cfg->data_profile;
+
+	cfg->incompat |= BTRFS_FEATURE_INCOMPAT_MIXED_BACKREF;
+	if (cfg->mixed)
+		cfg->incompat |= BTRFS_FEATURE_INCOMPAT_MIXED_GROUPS;
+	if (profiles & (BTRFS_BLOCK_GROUP_RAID5 | BTRFS_BLOCK_GROUP_RAID6))
+		cfg->incompat |= BTRFS_FEATURE_INCOMPAT_RAID56;
+	if (profiles & (BTRFS_BLOCK_GROUP_RAID1C3 | BTRFS_BLOCK_GROUP_RAID1C4))
+		cfg->incompat |= BTRFS_FEATURE_INCOMPAT_RAID1C34;
+	if (cfg->compat_ro & BTRFS_FEATURE_COMPAT_RO_FREE_SPACE_TREE)
+		cfg->compat_ro |= BTRFS_FEATURE_COMPAT_RO_FREE_SPACE_TREE_VALID;
+	else
+		cfg->compat_ro &= ~BTRFS_FEATURE_COMPAT_RO_FREE_SPACE_TREE_VALID;
+	if (cfg->dax)
+		cfg->compat |= BTRFS_FEATURE_COMPAT_DAX_LAYOUT;
+	if (cfg->dax_inherit)
+		cfg->compat_ro |= BTRFS_FEATURE_COMPAT_RO_DAX;
 }
 
 /* DAX-DESIGN.md: what a DAX-aligned filesystem needs from the options. */
@@ -308,9 +340,12 @@ static int validate_dax(const struct mkfs_config *cfg, struct mkfs_err *err)
 {
 	u32 page = (u32)sysconf(_SC_PAGESIZE);
 
-	if (cfg->mixed)
+	if (cfg->mixed || (cfg->incompat & BTRFS_FEATURE_INCOMPAT_MIXED_GROUPS))
 		return mkfs_err_set(err, -EINVAL,
 				    "--dax cannot be used with --mixed: DAX data needs its own single chunks");
+	if (cfg->data_profile & BTRFS_BLOCK_GROUP_RAID0)
+		return mkfs_err_set(err, -EINVAL,
+				    "--dax needs data profile single: RAID0 splits every 2MiB page over several devices");
 	if (cfg->data_profile)
 		return mkfs_err_set(err, -EINVAL,
 				    "--dax needs data profile single: with %s the kernel must write every copy, and DAX writes bypass the kernel",
@@ -326,20 +361,13 @@ int mkfs_config_validate(struct mkfs_config *cfg, struct mkfs_err *err)
 {
 	int ret;
 
-	if (cfg->mixed && !cfg->dax)
-		return mkfs_err_set(err, -EOPNOTSUPP,
-				    "mixed block groups (-M) are not supported by this mkfs.btrfs");
+	if (cfg->dax_inherit)
+		cfg->dax = true;
 	ret = validate_sizes(cfg, err);
-	if (ret)
-		return ret;
-	if (cfg->dax) {
-		ret = validate_dax(cfg, err);
-		if (ret)
-			return ret;
-	}
-	ret = validate_profile(cfg->meta_profile, "metadata", err);
 	if (!ret)
-		ret = validate_profile(cfg->data_profile, "data", err);
+		ret = validate_profiles(cfg, err);
+	if (!ret && cfg->dax)
+		ret = validate_dax(cfg, err);
 	if (ret)
 		return ret;
 	if (!btrfs_csum_type_valid(cfg->csum_type))
@@ -349,26 +377,23 @@ int mkfs_config_validate(struct mkfs_config *cfg, struct mkfs_err *err)
 	    !(cfg->compat_ro & BTRFS_FEATURE_COMPAT_RO_FREE_SPACE_TREE))
 		return mkfs_err_set(err, -EINVAL,
 				    "block group tree requires free space tree enabled");
-	if (cfg->compat_ro & BTRFS_FEATURE_COMPAT_RO_FREE_SPACE_TREE)
-		cfg->compat_ro |= BTRFS_FEATURE_COMPAT_RO_FREE_SPACE_TREE_VALID;
-	else
-		cfg->compat_ro &= ~BTRFS_FEATURE_COMPAT_RO_FREE_SPACE_TREE_VALID;
-	cfg->incompat |= BTRFS_FEATURE_INCOMPAT_MIXED_BACKREF;
-	if (cfg->dax)
-		cfg->compat |= BTRFS_FEATURE_COMPAT_DAX_LAYOUT;
+	config_implied_features(cfg);
 	return 0;
 }
 
 /*
  * Stock 6.2's formula, kept so both programs accept the same devices: the
  * reserved first megabyte, its temporary chunks, then the real chunks at
- * their smallest sizes.
+ * their smallest sizes.  Mixed block groups: two system chunks' worth plus
+ * a global reserve of 1024 tree blocks, twice.
  */
 u64 mkfs_min_dev_size(const struct mkfs_config *cfg)
 {
 	u64 size = SZ_1M + SZ_4M + 2 * SZ_8M;
 	u64 meta, data;
 
+	if (mkfs_config_mixed(cfg))
+		return 2 * (SZ_4M + ((u64)cfg->nodesize << 10));
 	meta = cfg->meta_profile ? SZ_8M + SZ_32M : SZ_8M + SZ_8M;
 	if (cfg->meta_profile & BTRFS_BLOCK_GROUP_DUP)
 		meta *= 2;

@@ -5,12 +5,14 @@
  * What a fresh filesystem holds (the same as stock mkfs.btrfs 6.2):
  *   root tree    a root item per tree below, the ROOT_TREE_DIR directory
  *                (inode 6) with its "default" entry naming the fs tree
- *   chunk tree   the device item and one chunk item per chunk
+ *   chunk tree   a device item per device and one chunk item per chunk
  *   dev tree     a device extent per chunk stripe
  *   extent tree  a METADATA_ITEM (or EXTENT_ITEM) with an inline tree block
  *                backref for every tree block; block group items unless
  *                the block group tree holds them
- *   fs tree      the root directory, inode 256, with its ".." ref
+ *   fs tree      the root directory, inode 256, with its ".." ref; with
+ *                --dax-inherit it carries the DAX, NODATACOW and NODATASUM
+ *                flags, which files created in it inherit
  *   data reloc   the same directory layout as the fs tree
  *   csum tree    empty
  *   uuid tree    the fs tree's uuid mapped to subvolume 5
@@ -83,9 +85,10 @@ static void timespec_set(struct btrfs_timespec *ts, u64 sec)
 
 /* A directory inode as mkfs creates them: empty, one link, 0755. */
 static void dir_inode_fill(const struct mkfs_fs *fs,
-			   struct btrfs_inode_item *ii, u64 nbytes)
+			   struct btrfs_inode_item *ii, u64 nbytes, u64 flags)
 {
 	memset(ii, 0, sizeof(*ii));
+	btrfs_set_inode_flags(ii, flags);
 	btrfs_set_inode_generation(ii, MKFS_GENERATION);
 	btrfs_set_inode_transid(ii, MKFS_GENERATION);
 	btrfs_set_inode_nbytes(ii, nbytes);
@@ -116,12 +119,12 @@ static int inode_ref_add(struct mkfs_tree *t, u64 ino, u64 parent,
 
 /* Inode 256 and its ".." ref: the top directory of a subvolume tree. */
 static int subvol_dir_add(const struct mkfs_fs *fs, struct mkfs_tree *t,
-			  u64 nbytes)
+			  u64 nbytes, u64 flags)
 {
 	struct btrfs_inode_item ii;
 	int ret;
 
-	dir_inode_fill(fs, &ii, nbytes);
+	dir_inode_fill(fs, &ii, nbytes, flags);
 	ret = mkfs_tree_add(t, BTRFS_FIRST_FREE_OBJECTID, BTRFS_INODE_ITEM_KEY,
 			    0, &ii, sizeof(ii), NULL);
 	if (ret)
@@ -130,18 +133,20 @@ static int subvol_dir_add(const struct mkfs_fs *fs, struct mkfs_tree *t,
 			     BTRFS_FIRST_FREE_OBJECTID, "..");
 }
 
-void mkfs_fill_dev_item(const struct mkfs_fs *fs, struct btrfs_dev_item *di)
+void mkfs_fill_dev_item(const struct mkfs_fs *fs, u32 dev,
+			struct btrfs_dev_item *di)
 {
+	const struct mkfs_fs_dev *d = &fs->devs[dev];
 	u32 sectorsize = fs->cfg->sectorsize;
 
 	memset(di, 0, sizeof(*di));
-	btrfs_set_device_id(di, 1);
-	btrfs_set_device_total_bytes(di, fs->total_bytes);
-	btrfs_set_device_bytes_used(di, mkfs_dev_bytes_used(fs));
+	btrfs_set_device_id(di, d->devid);
+	btrfs_set_device_total_bytes(di, d->total_bytes);
+	btrfs_set_device_bytes_used(di, mkfs_dev_bytes_used(fs, dev));
 	btrfs_set_device_io_align(di, sectorsize);
 	btrfs_set_device_io_width(di, sectorsize);
 	btrfs_set_device_sector_size(di, sectorsize);
-	memcpy(di->uuid, fs->dev_uuid, BTRFS_UUID_SIZE);
+	memcpy(di->uuid, d->uuid, BTRFS_UUID_SIZE);
 	memcpy(di->fsid, fs->fsid, BTRFS_FSID_SIZE);
 }
 
@@ -159,14 +164,15 @@ void mkfs_fill_chunk_item(const struct mkfs_fs *fs, const struct mkfs_chunk *c,
 	btrfs_set_chunk_io_width(item, BTRFS_STRIPE_LEN);
 	btrfs_set_chunk_sector_size(item, fs->cfg->sectorsize);
 	btrfs_set_chunk_num_stripes(item, (u16)c->num_stripes);
-	btrfs_set_chunk_sub_stripes(item, 1);
+	btrfs_set_chunk_sub_stripes(item, (u16)c->sub_stripes);
 	/* Stripes past the first lie beyond the struct: copy them in whole. */
 	for (i = 0; i < c->num_stripes; i++) {
+		const struct mkfs_fs_dev *d = &fs->devs[c->stripes[i].dev];
 		struct btrfs_stripe s;
 
-		btrfs_set_stripe_devid(&s, 1);
-		btrfs_set_stripe_offset(&s, c->physical[i]);
-		memcpy(s.dev_uuid, fs->dev_uuid, BTRFS_UUID_SIZE);
+		btrfs_set_stripe_devid(&s, d->devid);
+		btrfs_set_stripe_offset(&s, c->stripes[i].physical);
+		memcpy(s.dev_uuid, d->uuid, BTRFS_UUID_SIZE);
 		memcpy((u8 *)item + offsetof(struct btrfs_chunk, stripe) +
 		       i * sizeof(s), &s, sizeof(s));
 	}
@@ -176,15 +182,21 @@ static int fill_chunk_tree(struct mkfs_fs *fs)
 {
 	struct mkfs_tree *t = &fs->trees[MKFS_TREE_CHUNK];
 	struct btrfs_dev_item di;
-	int i, ret;
+	int i, ret = 0;
+	u32 d;
 
-	mkfs_fill_dev_item(fs, &di);
-	ret = mkfs_tree_add(t, BTRFS_DEV_ITEMS_OBJECTID, BTRFS_DEV_ITEM_KEY, 1,
-			    &di, sizeof(di), NULL);
+	for (d = 0; d < fs->nr_devs && !ret; d++) {
+		mkfs_fill_dev_item(fs, d, &di);
+		ret = mkfs_tree_add(t, BTRFS_DEV_ITEMS_OBJECTID,
+				    BTRFS_DEV_ITEM_KEY, fs->devs[d].devid,
+				    &di, sizeof(di), NULL);
+	}
 	for (i = 0; i < MKFS_NR_CHUNKS && !ret; i++) {
 		const struct mkfs_chunk *c = &fs->chunks[i];
 		void *item;
 
+		if (!c->present)
+			continue;
 		ret = mkfs_tree_add(t, BTRFS_FIRST_CHUNK_TREE_OBJECTID,
 				    BTRFS_CHUNK_ITEM_KEY, c->logical, NULL,
 				    btrfs_chunk_item_size(c->num_stripes), &item);
@@ -204,16 +216,20 @@ static int fill_dev_tree(struct mkfs_fs *fs)
 	for (i = 0; i < MKFS_NR_CHUNKS; i++) {
 		const struct mkfs_chunk *c = &fs->chunks[i];
 
+		if (!c->present)
+			continue;
 		memset(&de, 0, sizeof(de));
 		btrfs_set_dev_extent_chunk_tree(&de, BTRFS_CHUNK_TREE_OBJECTID);
 		btrfs_set_dev_extent_chunk_objectid(&de,
 					BTRFS_FIRST_CHUNK_TREE_OBJECTID);
 		btrfs_set_dev_extent_chunk_offset(&de, c->logical);
-		btrfs_set_dev_extent_length(&de, c->length);
+		btrfs_set_dev_extent_length(&de, c->stripe_size);
 		memcpy(de.chunk_tree_uuid, fs->chunk_uuid, BTRFS_UUID_SIZE);
 		for (s = 0; s < c->num_stripes; s++) {
-			ret = mkfs_tree_add(t, 1, BTRFS_DEV_EXTENT_KEY,
-					    c->physical[s], &de, sizeof(de), NULL);
+			ret = mkfs_tree_add(t, fs->devs[c->stripes[s].dev].devid,
+					    BTRFS_DEV_EXTENT_KEY,
+					    c->stripes[s].physical, &de,
+					    sizeof(de), NULL);
 			if (ret)
 				return ret;
 		}
@@ -236,16 +252,22 @@ static int fill_uuid_tree(struct mkfs_fs *fs)
 int mkfs_fill_static_trees(struct mkfs_fs *fs)
 {
 	u32 nodesize = fs->cfg->nodesize;
+	u64 top_flags = 0;
 	int ret;
 
+	/* DAX-DESIGN.md: DAX implies NODATACOW and NODATASUM. */
+	if (fs->cfg->dax_inherit)
+		top_flags = BTRFS_INODE_NODATACOW | BTRFS_INODE_NODATASUM |
+			    ((u64)BTRFS_INODE_RO_DAX << 32);
 	ret = fill_chunk_tree(fs);
 	if (!ret)
 		ret = fill_dev_tree(fs);
 	/* Stock gives the top directory nbytes = nodesize; kept alike. */
 	if (!ret)
-		ret = subvol_dir_add(fs, &fs->trees[MKFS_TREE_FS], nodesize);
+		ret = subvol_dir_add(fs, &fs->trees[MKFS_TREE_FS], nodesize,
+				     top_flags);
 	if (!ret)
-		ret = subvol_dir_add(fs, &fs->trees[MKFS_TREE_DATA_RELOC], 0);
+		ret = subvol_dir_add(fs, &fs->trees[MKFS_TREE_DATA_RELOC], 0, 0);
 	if (!ret)
 		ret = fill_uuid_tree(fs);
 	mkfs_tree_sort(&fs->trees[MKFS_TREE_CHUNK]);
@@ -300,7 +322,7 @@ static int root_dir_add(struct mkfs_fs *fs, struct mkfs_tree *t)
 	};
 	int ret;
 
-	dir_inode_fill(fs, &ii, fs->cfg->nodesize);
+	dir_inode_fill(fs, &ii, fs->cfg->nodesize, 0);
 	ret = mkfs_tree_add(t, BTRFS_ROOT_TREE_DIR_OBJECTID,
 			    BTRFS_INODE_ITEM_KEY, 0, &ii, sizeof(ii), NULL);
 	if (!ret)
@@ -416,7 +438,8 @@ int mkfs_fill_extent_trees(struct mkfs_fs *fs)
 			ret = tree_block_extent_add(fs, ext, t, b);
 	}
 	for (i = 0; i < MKFS_NR_CHUNKS && !ret; i++)
-		ret = block_group_add(bg_home, &fs->chunks[i]);
+		if (fs->chunks[i].present)
+			ret = block_group_add(bg_home, &fs->chunks[i]);
 	mkfs_tree_sort(ext);
 	mkfs_tree_sort(bgt);
 	return ret;
@@ -498,7 +521,8 @@ int mkfs_fill_free_space_tree(struct mkfs_fs *fs)
 	if (!t->present)
 		return 0;
 	for (i = 0; i < MKFS_NR_CHUNKS && !ret; i++)
-		ret = free_space_add(fs, t, &fs->chunks[i]);
+		if (fs->chunks[i].present)
+			ret = free_space_add(fs, t, &fs->chunks[i]);
 	mkfs_tree_sort(t);
 	return ret;
 }

@@ -198,7 +198,11 @@ bad_input_tests() {
 	expect_refusal "device too small" "$work/small.img" -f "$work/small.img"
 	expect_refusal "-b larger than the device" "$img" -f -b 1G "$img"
 	expect_refusal "unknown feature" "$img" -f -O no-such-feature "$img"
-	expect_refusal "unsupported profile raid1" "$img" -f -m raid1 "$img"
+	expect_refusal "-m raid1 on one device" "$img" -f -m raid1 "$img"
+	expect_refusal "-d raid5 on one device" "$img" -f -d raid5 "$img"
+	expect_refusal "-M with a 16KiB nodesize" "$img" -f -M -n 16384 "$img"
+	expect_refusal "-M -m dup -d single" "$img" -f -M -m dup "$img"
+	expect_refusal "-O mixed-bg without -M keeps 16KiB nodes" "$img" -f -O mixed-bg "$img"
 
 	reason=$(kernel_skip_reason)
 	if [ -n "$reason" ]; then
@@ -267,6 +271,8 @@ option_tests() {
 	summary_compare "$img" -L mkfs-test -b 600M
 	summary_compare "$img" -m single -d dup --csum xxhash -n 4096
 	summary_compare "$img" --csum sha256
+	summary_compare "$img" -M
+	summary_compare "$img" -M -m dup -d dup -b 900M
 	if [ "$("$MKFS" -V)" = "mkfs.btrfs, part of btrfs-dax-progs v0.1" ]; then
 		pass "-V"
 	else
@@ -280,21 +286,36 @@ option_tests() {
 	fi
 }
 
-# Stock's chunk sizes for the device size, read back with stock dump-tree.
-chunk_size_tests() {
-	local img=$work/size.img size want got
+# "TYPE length" per chunk, sorted, as stock dump-tree reads them.
+chunk_sizes() {
+	"$STOCK_BTRFS" inspect-internal dump-tree -t chunk "$1" |
+		awk '/^\t\tlength / { print $8, $2 }' | sort
+}
 
-	for spec in 300M:33554432 1G:53673984 10G:268435456 100G:1073741824; do
+# Stock mkfs.btrfs on the same image, then ours: the same chunk sizes.
+chunk_size_tests() {
+	local img=$work/size.img spec size opts
+
+	for spec in 60M:-m_single 200M: 300M: 1G: 10G: 100G: 1G:-d_dup \
+		    10G:-d_dup 1G:-d_raid0 30M:-M 60M:-M 1G:-M 1G:-M_-m_dup_-d_dup \
+		    600M:-m_single_-d_dup 200G:-m_single 1G:-O_mixed-bg_-n_4096; do
 		size=${spec%%:*}
-		want=${spec#*:}
+		opts=${spec#*:}
+		opts=${opts//_/ }
 		new_image "$img" "$size"
-		"$MKFS" -q -f "$img" || { fail "chunk sizes $size: mkfs fails"; continue; }
-		got=$("$STOCK_BTRFS" inspect-internal dump-tree -t chunk "$img" |
-		      awk '/type METADATA\|DUP/ { print $2 }')
-		if [ "$got" = "$want" ]; then
-			pass "metadata chunk of a $size device is $want bytes like stock's"
+		# shellcheck disable=SC2086
+		"$STOCK_MKFS" -q -f $opts "$img" >/dev/null 2>&1 ||
+			{ fail "chunk sizes $size $opts: stock mkfs fails"; continue; }
+		chunk_sizes "$img" >"$work/stock.sizes"
+		# shellcheck disable=SC2086
+		"$MKFS" -q -f $opts "$img" ||
+			{ fail "chunk sizes $size $opts: mkfs fails"; continue; }
+		chunk_sizes "$img" >"$work/ours.sizes"
+		if diff -q "$work/stock.sizes" "$work/ours.sizes" >/dev/null; then
+			pass "chunks of a $size device${opts:+ with $opts} are stock's: $(tr '\n' ' ' <"$work/ours.sizes")"
 		else
-			fail "metadata chunk of a $size device is '$got', stock makes $want"
+			fail "chunks of a $size device${opts:+ with $opts} differ from stock's"
+			diff "$work/stock.sizes" "$work/ours.sizes" | sed 's/^/    /'
 		fi
 	done
 }
@@ -333,6 +354,9 @@ basic_main() {
 			-O ^skinny-metadata
 			-R ^free-space-tree
 			-n 4096 -O block-group-tree
+			-M
+			-M -m dup -d dup
+			-d raid0
 		EOF
 	done
 	chunk_size_tests
