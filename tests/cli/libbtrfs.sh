@@ -361,6 +361,8 @@ check_pkgconfig() {
 	sed "s|^prefix=.*|prefix=$dest$prefix|" \
 		"$dest$prefix/lib/pkgconfig/libbtrfs-dax.pc" > "$pcdir/libbtrfs-dax.pc"
 	flags=$(PKG_CONFIG_PATH=$pcdir pkg-config --cflags --libs --static libbtrfs-dax)
+	# A sanitized library needs its runtime in the program too.
+	flags="$(make -C "$top" -s print-sanitize-flags) $flags"
 	check_eq "installed header includes no project header" \
 		"$(grep -c '#include "' "$dest$prefix/include/btrfs-dax/btrfs-dax.h")" 0
 	mkdir "$tmp/build"
