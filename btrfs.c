@@ -29,16 +29,6 @@
 		.not_implemented = true,				\
 	}
 
-#define NOT_IMPLEMENTED_CMD(var, cmd_name, synopsis, desc)		\
-	static const char *const var##_usage[] = {			\
-		synopsis, desc " (not implemented yet)", NULL		\
-	};								\
-	static const struct cmd_struct var = {				\
-		.name = cmd_name,					\
-		.usage = var##_usage,					\
-		.not_implemented = true,				\
-	}
-
 NOT_IMPLEMENTED_GROUP(cmd_balance, "balance",
 	"balance data across devices, or change block groups using filters",
 	"Move chunks between devices or convert their profiles");

@@ -22,6 +22,17 @@ struct cmd_struct {
 	bool not_implemented;
 };
 
+/* A command of stock btrfs-progs that this project does not provide yet. */
+#define NOT_IMPLEMENTED_CMD(var, cmd_name, synopsis, desc)			\
+	static const char *const var##_usage[] = {			\
+		synopsis, desc " (not implemented yet)", NULL		\
+	};								\
+	static const struct cmd_struct var = {				\
+		.name = cmd_name,					\
+		.usage = var##_usage,					\
+		.not_implemented = true,				\
+	}
+
 struct cmd_group {
 	const char *const *usage;
 	const char *info;

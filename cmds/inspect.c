@@ -7,35 +7,25 @@
 #include <stddef.h>
 #include "cmds/commands.h"
 
-#define NOT_IMPLEMENTED(var, cmd_name, synopsis, desc)			\
-	static const char *const var##_usage[] = {			\
-		synopsis, desc " (not implemented yet)", NULL		\
-	};								\
-	static const struct cmd_struct var = {				\
-		.name = cmd_name,					\
-		.usage = var##_usage,					\
-		.not_implemented = true,				\
-	}
-
-NOT_IMPLEMENTED(cmd_inode_resolve, "inode-resolve",
+NOT_IMPLEMENTED_CMD(cmd_inode_resolve, "inode-resolve",
 	"btrfs inspect-internal inode-resolve [-v] <inode> <path>",
 	"Find the paths of an inode number");
-NOT_IMPLEMENTED(cmd_logical_resolve, "logical-resolve",
+NOT_IMPLEMENTED_CMD(cmd_logical_resolve, "logical-resolve",
 	"btrfs inspect-internal logical-resolve [-Pvo] [-s bufsize] <logical> <path>",
 	"Find the files that use a logical address");
-NOT_IMPLEMENTED(cmd_subvolid_resolve, "subvolid-resolve",
+NOT_IMPLEMENTED_CMD(cmd_subvolid_resolve, "subvolid-resolve",
 	"btrfs inspect-internal subvolid-resolve <subvolid> <path>",
 	"Find the path of a subvolume id");
-NOT_IMPLEMENTED(cmd_rootid, "rootid",
+NOT_IMPLEMENTED_CMD(cmd_rootid, "rootid",
 	"btrfs inspect-internal rootid <path>",
 	"Print the id of the subvolume that contains a path");
-NOT_IMPLEMENTED(cmd_map_swapfile, "map-swapfile",
+NOT_IMPLEMENTED_CMD(cmd_map_swapfile, "map-swapfile",
 	"btrfs inspect-internal map-swapfile <file>",
 	"Print where a swap file starts on disk and its resume offset");
-NOT_IMPLEMENTED(cmd_min_dev_size, "min-dev-size",
+NOT_IMPLEMENTED_CMD(cmd_min_dev_size, "min-dev-size",
 	"btrfs inspect-internal min-dev-size [options] <path>",
 	"Print the size a device could be shrunk to");
-NOT_IMPLEMENTED(cmd_tree_stats, "tree-stats",
+NOT_IMPLEMENTED_CMD(cmd_tree_stats, "tree-stats",
 	"btrfs inspect-internal tree-stats [options] <device>",
 	"Print statistics of the trees");
 

@@ -79,17 +79,6 @@ int tc_err(struct tc_ctx *ctx, const char *fmt, ...)
 	return -EUCLEAN;
 }
 
-static int key_cmp(const struct btrfs_key *a, const struct btrfs_key *b)
-{
-	if (a->objectid != b->objectid)
-		return a->objectid < b->objectid ? -1 : 1;
-	if (a->type != b->type)
-		return a->type < b->type ? -1 : 1;
-	if (a->offset != b->offset)
-		return a->offset < b->offset ? -1 : 1;
-	return 0;
-}
-
 static void csum_to_hex(char *buf, const u8 *csum, u16 size)
 {
 	static const char digits[] = "0123456789abcdef";
@@ -282,7 +271,7 @@ static int check_first_key(struct tc_ctx *ctx,
 			      (unsigned long long)want->objectid, want->type,
 			      (unsigned long long)want->offset);
 	first_key(ctx->eb, &have);
-	if (key_cmp(&have, want) != 0)
+	if (btrfs_comp_keys(&have, want) != 0)
 		return tc_err(ctx,
 			"first key mismatch, have (%llu %u %llu) want (%llu %u %llu)",
 			(unsigned long long)have.objectid, have.type,
@@ -301,7 +290,7 @@ static int check_node_slot(struct tc_ctx *ctx, int slot)
 
 	ctx->slot = slot;
 	eb_node_key(eb, &ctx->key, slot);
-	if (slot > 0 && key_cmp(&ctx->prev_key, &ctx->key) >= 0)
+	if (slot > 0 && btrfs_comp_keys(&ctx->prev_key, &ctx->key) >= 0)
 		return tc_err(ctx,
 			"key out of order, (%llu %u %llu) after (%llu %u %llu)",
 			(unsigned long long)ctx->key.objectid, ctx->key.type,
@@ -414,7 +403,7 @@ static int check_leaf_slot(struct tc_ctx *ctx, int slot, u32 nritems)
 	ctx->item = NULL;
 	eb_item_key(eb, &ctx->key, slot);
 	/* No item has type 0 at objectid 0, so slot 0 compares with zero. */
-	if (key_cmp(&ctx->prev_key, &ctx->key) >= 0)
+	if (btrfs_comp_keys(&ctx->prev_key, &ctx->key) >= 0)
 		return tc_err(ctx,
 			"key out of order, (%llu %u %llu) after (%llu %u %llu)",
 			(unsigned long long)ctx->key.objectid, ctx->key.type,
