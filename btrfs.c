@@ -32,8 +32,6 @@
 NOT_IMPLEMENTED_GROUP(cmd_balance, "balance",
 	"balance data across devices, or change block groups using filters",
 	"Move chunks between devices or convert their profiles");
-NOT_IMPLEMENTED_CMD(cmd_check, "check", "btrfs check [options] <device>",
-	"Check the structure of an unmounted filesystem");
 NOT_IMPLEMENTED_GROUP(cmd_device, "device",
 	"manage and query devices in the filesystem",
 	"Add, remove, scan and query devices");
@@ -125,7 +123,7 @@ static const char *const btrfs_usage[] = {
 
 static const struct cmd_struct *const btrfs_commands[] = {
 	&cmd_balance,
-	&cmd_check,
+	&cmd_struct_check,
 	&cmd_device,
 	&cmd_filesystem,
 	&cmd_struct_inspect,

@@ -44,8 +44,10 @@ int cmd_usage(const struct cmd_struct *cmd, bool err);
 /* Handles --help for a command; returns true if it printed help. */
 bool cmd_check_help(const struct cmd_struct *cmd, int argc, char **argv);
 
+extern const struct cmd_struct cmd_struct_check;
 extern const struct cmd_struct cmd_struct_inspect;
 extern const struct cmd_struct cmd_struct_inspect_dump_super;
 extern const struct cmd_struct cmd_struct_inspect_dump_tree;
+extern const struct cmd_struct cmd_struct_inspect_dax_report;
 
 #endif
