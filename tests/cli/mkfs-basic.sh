@@ -53,7 +53,10 @@ stock_check() {
 		printf '%s\n' "$out" | sed 's/^/    /' | head -20
 		return 1
 	fi
+	# Stock check scans every block device; a loop device that another
+	# test is detaching answers EIO, which says nothing about this image.
 	if printf '%s\n' "$out" | grep -v 'no error found' |
+	   grep -v '^ERROR: cannot scan /dev/loop[0-9]*: Input/output error$' |
 	   grep -qiE 'error|warning|wrong|mismatch|corrupt|invalid'; then
 		fail "$what: stock btrfs check reports problems"
 		printf '%s\n' "$out" | sed 's/^/    /' | head -20
