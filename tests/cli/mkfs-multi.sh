@@ -104,12 +104,13 @@ multi_dump() {
 	local what=$1
 	shift
 
-	if ! "$OUR_BTRFS" inspect-internal dump-tree "$@" >"$work/ours.txt" 2>&1; then
+	if ! "$OUR_BTRFS" inspect-internal dump-tree "$@" >"$work/ours.txt" 2>"$work/ours.err"; then
 		fail "$what: ./btrfs inspect-internal dump-tree fails"
-		head -5 "$work/ours.txt" | sed 's/^/    /'
+		head -5 "$work/ours.err" | sed 's/^/    /'
 		return 1
 	fi
-	"$STOCK_BTRFS" inspect-internal dump-tree "$@" >"$work/stock.txt" 2>&1
+	# stdout only: stock's stderr may carry scan errors of unrelated devices
+	"$STOCK_BTRFS" inspect-internal dump-tree "$@" >"$work/stock.txt" 2>"$work/stock.err"
 	if ! diff -q <(sed 1d "$work/ours.txt") <(sed 1d "$work/stock.txt") >/dev/null; then
 		fail "$what: our dump-tree differs from stock's"
 		diff <(sed 1d "$work/ours.txt") <(sed 1d "$work/stock.txt") |
