@@ -43,6 +43,7 @@ static const struct cmd_struct *const inspect_commands[] = {
 	&cmd_min_dev_size,
 	&cmd_struct_inspect_dump_tree,
 	&cmd_struct_inspect_dump_super,
+	&cmd_struct_inspect_dax_report,
 	&cmd_tree_stats,
 	NULL
 };

@@ -156,6 +156,90 @@ int btrfs_dax_file_extents(struct btrfs_dax_fs *fs, uint64_t subvol,
 				     void *ctx),
 			   void *ctx);
 
+/*
+ * Layout reports (libbtrfs/report.c): chunks, inode items from the
+ * iterator, and the paths of an inode.
+ */
+
+/* Key types to look for in iterator walks (the on-disk values). */
+#define BTRFS_DAX_INODE_ITEM_KEY	1
+#define BTRFS_DAX_ROOT_ITEM_KEY		132
+#define BTRFS_DAX_ROOT_BACKREF_KEY	144
+
+/* Subvolume ids besides BTRFS_DAX_FS_TREE: this range, inclusive. */
+#define BTRFS_DAX_FIRST_SUBVOL_ID	256ULL
+#define BTRFS_DAX_LAST_SUBVOL_ID	(-256ULL)
+
+/* Kind bits of btrfs_dax_chunk.type (the on-disk block group flags). */
+#define BTRFS_DAX_CHUNK_DATA		(1ULL << 0)
+#define BTRFS_DAX_CHUNK_SYSTEM		(1ULL << 1)
+#define BTRFS_DAX_CHUNK_METADATA	(1ULL << 2)
+/* Profile bits of btrfs_dax_chunk.type; none of them set is SINGLE. */
+#define BTRFS_DAX_PROFILE_SINGLE	0ULL
+#define BTRFS_DAX_PROFILE_RAID0		(1ULL << 3)
+#define BTRFS_DAX_PROFILE_RAID1		(1ULL << 4)
+#define BTRFS_DAX_PROFILE_DUP		(1ULL << 5)
+#define BTRFS_DAX_PROFILE_RAID10	(1ULL << 6)
+#define BTRFS_DAX_PROFILE_RAID5		(1ULL << 7)
+#define BTRFS_DAX_PROFILE_RAID6		(1ULL << 8)
+#define BTRFS_DAX_PROFILE_RAID1C3	(1ULL << 9)
+#define BTRFS_DAX_PROFILE_RAID1C4	(1ULL << 10)
+
+/* One stripe of a chunk: where one device extent starts. */
+struct btrfs_dax_stripe {
+	uint64_t devid;
+	uint64_t physical;		/* byte offset on the device */
+	bool missing;			/* the device was not found */
+};
+
+/* One chunk of the chunk tree. */
+struct btrfs_dax_chunk {
+	uint64_t logical;
+	uint64_t length;		/* logical bytes */
+	uint64_t type;			/* kind and profile bits, as on disk */
+	uint64_t profile;		/* type's profile bit, 0 for SINGLE */
+	uint64_t stripe_len;		/* striping unit (64 KiB) */
+	uint64_t dev_extent_length;	/* bytes each stripe takes on its device */
+	uint32_t num_stripes;
+	uint32_t sub_stripes;
+	const struct btrfs_dax_stripe *stripes;	/* num_stripes of them */
+};
+
+/*
+ * The name of the profile bits in type: "single", "dup", "raid0", "raid1",
+ * "raid1c3", "raid1c4", "raid10", "raid5", "raid6", or "unknown" when more
+ * than one is set.  The string is static.
+ */
+const char *btrfs_dax_profile_name(uint64_t type);
+/*
+ * Calls cb for each chunk of the chunk tree, in logical order; *chunk and
+ * its stripes are valid during the call only.  Returns 0, -ENOMEM, or the
+ * first non-zero value cb returned (which ends the walk).
+ */
+int btrfs_dax_chunks(struct btrfs_dax_fs *fs,
+		     int (*cb)(const struct btrfs_dax_chunk *chunk, void *ctx),
+		     void *ctx);
+/*
+ * Decodes an INODE_ITEM as btrfs_dax_iter_next() hands it out (item and
+ * size; ino is the key's objectid) into *out, like btrfs_dax_inode_get()
+ * without a tree search.  Returns 0, or -EUCLEAN when size is too small.
+ */
+int btrfs_dax_inode_decode(uint64_t ino, const void *item, uint32_t size,
+			   struct btrfs_dax_inode *out);
+/*
+ * Calls cb with every path of inode ino inside subvolume subvol (0: the
+ * default), relative to the subvolume's top directory, which is "/": one
+ * per name in its INODE_REF and INODE_EXTREF items, so a file with hard
+ * links has several and an unlinked one none.  Each parent directory is
+ * followed up to the top through its own first ref.  The string is valid
+ * during the call only.  Returns 0, -ENOENT when there is no such inode,
+ * -ELOOP for a cycle of refs, another -errno, or the first non-zero value
+ * cb returned (which ends the walk).
+ */
+int btrfs_dax_inode_paths(struct btrfs_dax_fs *fs, uint64_t subvol,
+			  uint64_t ino,
+			  int (*cb)(const char *path, void *ctx), void *ctx);
+
 #ifdef __cplusplus
 }
 #endif

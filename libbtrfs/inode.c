@@ -15,27 +15,6 @@ bool dax_pmd_congruent(u64 file_offset, u64 logical, u64 physical)
 	       (physical - file_offset) % BTRFS_DAX_PMD_SIZE == 0;
 }
 
-static void inode_decode(const struct btrfs_inode_item *ii, u64 ino,
-			 struct btrfs_dax_inode *out)
-{
-	u64 flags = btrfs_inode_flags(ii);
-
-	memset(out, 0, sizeof(*out));
-	out->ino = ino;
-	out->mode = btrfs_inode_mode(ii);
-	out->size = btrfs_inode_size(ii);
-	out->nbytes = btrfs_inode_nbytes(ii);
-	out->nlink = btrfs_inode_nlink(ii);
-	out->uid = btrfs_inode_uid(ii);
-	out->gid = btrfs_inode_gid(ii);
-	out->rdev = btrfs_inode_rdev(ii);
-	out->flags = flags;
-	out->dax = !!(btrfs_inode_flags_ro(flags) & BTRFS_INODE_RO_DAX);
-	out->nodatacow = !!(flags & BTRFS_INODE_NODATACOW);
-	out->nodatasum = !!(flags & BTRFS_INODE_NODATASUM);
-	out->compress = !!(flags & BTRFS_INODE_COMPRESS);
-}
-
 int btrfs_dax_inode_get(struct btrfs_dax_fs *fs, uint64_t subvol, uint64_t ino,
 			struct btrfs_dax_inode *out)
 {
@@ -55,13 +34,10 @@ int btrfs_dax_inode_get(struct btrfs_dax_fs *fs, uint64_t subvol, uint64_t ino,
 	ret = btrfs_search_slot(fs_info, &root, &key, &path);
 	if (ret > 0)
 		ret = -ENOENT;
-	if (!ret && eb_item_size(path.nodes[0], path.slots[0]) <
-		    sizeof(struct btrfs_inode_item))
-		ret = -EUCLEAN;
 	if (!ret)
-		inode_decode(eb_item_ptr_type(path.nodes[0], path.slots[0],
-					      struct btrfs_inode_item),
-			     ino, out);
+		ret = btrfs_dax_inode_decode(ino,
+				eb_item_ptr(path.nodes[0], path.slots[0]),
+				eb_item_size(path.nodes[0], path.slots[0]), out);
 	btrfs_path_release(&path);
 	if (ret)
 		return dax_fail(fs_info, ret, "cannot read inode %llu of subvolume %llu: %s",
