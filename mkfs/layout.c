@@ -53,7 +53,10 @@ void mkfs_fs_init(struct mkfs_fs *fs, const struct mkfs_config *cfg,
 		d->path = cfg->paths[i];
 		d->devid = (u64)i + 1;
 		d->total_bytes = round_down_u64(sizes[i], cfg->sectorsize);
-		uuid_generate(d->uuid);
+		if (cfg->dev_uuid_set)
+			memcpy(d->uuid, cfg->dev_uuid, BTRFS_UUID_SIZE);
+		else
+			uuid_generate(d->uuid);
 		fs->total_bytes += d->total_bytes;
 	}
 	fs->now = (u64)time(NULL);

@@ -43,6 +43,7 @@ static const char *const usage_text[] = {
 	"                              comma separated list of runtime features (use '-R list-all' to list runtime features)",
 	"    -L|--label LABEL          set the filesystem label",
 	"    -U|--uuid UUID            specify the filesystem UUID (must be unique)",
+	"    --device-uuid UUID        specify the device UUID (one device only)",
 	"    --dax                     lay out every chunk for DAX: 2MiB aligned, data chunks clear of superblocks",
 	"    --dax-inherit             --dax, and files created in the top directory are DAX files",
 	"    Creation:",
@@ -110,6 +111,7 @@ enum {
 	OPT_DAX_INHERIT,
 	OPT_HELP,
 	OPT_SHRINK,
+	OPT_DEVICE_UUID,
 };
 
 static const struct option long_options[] = {
@@ -134,6 +136,7 @@ static const struct option long_options[] = {
 	{ "sectorsize", required_argument, NULL, 's' },
 	{ "shrink", no_argument, NULL, OPT_SHRINK },
 	{ "uuid", required_argument, NULL, 'U' },
+	{ "device-uuid", required_argument, NULL, OPT_DEVICE_UUID },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -196,6 +199,16 @@ static int opt_uuid(struct mkfs_config *cfg, const char *arg)
 		return 1;
 	}
 	cfg->fsid_set = true;
+	return -1;
+}
+
+static int opt_device_uuid(struct mkfs_config *cfg, const char *arg)
+{
+	if (uuid_parse(arg, cfg->dev_uuid)) {
+		error("could not parse device UUID: '%s'", arg);
+		return 1;
+	}
+	cfg->dev_uuid_set = true;
 	return -1;
 }
 
@@ -271,6 +284,8 @@ static int opt_one(struct mkfs_config *cfg, int c, const char *arg)
 		return -1;
 	case 'U':
 		return opt_uuid(cfg, arg);
+	case OPT_DEVICE_UUID:
+		return opt_device_uuid(cfg, arg);
 	case 'r':
 		return opt_unsupported("--rootdir");
 	case OPT_SHRINK:
@@ -308,6 +323,10 @@ static int parse_args(struct mkfs_config *cfg, int argc, char **argv)
 	}
 	for (; optind < argc; optind++)
 		cfg->paths[cfg->nr_devices++] = argv[optind];
+	if (cfg->dev_uuid_set && cfg->nr_devices > 1) {
+		error("--device-uuid can be used only with one device");
+		return 1;
+	}
 	return -1;
 }
 

@@ -94,6 +94,8 @@ struct mkfs_config {
 	char label[BTRFS_LABEL_SIZE];
 	u8 fsid[BTRFS_FSID_SIZE];
 	bool fsid_set;
+	u8 dev_uuid[BTRFS_UUID_SIZE];	/* --device-uuid, one device only */
+	bool dev_uuid_set;
 	bool force;
 	bool discard;
 	bool dax;

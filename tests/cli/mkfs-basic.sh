@@ -206,6 +206,10 @@ bad_input_tests() {
 	expect_refusal "-M with a 16KiB nodesize" "$img" -f -M -n 16384 "$img"
 	expect_refusal "-M -m dup -d single" "$img" -f -M -m dup "$img"
 	expect_refusal "-O mixed-bg without -M keeps 16KiB nodes" "$img" -f -O mixed-bg "$img"
+	expect_refusal "--device-uuid that is not a UUID" "$img" -f --device-uuid xyz "$img"
+	new_image "$work/second.img" 300M
+	expect_refusal "--device-uuid with two devices" "$img" -f \
+		--device-uuid 6d2e0f4a-1b3c-4d5e-8f60-718293a4b5c6 "$img" "$work/second.img"
 
 	reason=$(kernel_skip_reason)
 	if [ -n "$reason" ]; then
@@ -271,6 +275,14 @@ option_tests() {
 		fail "-L -U -b -K: superblock does not show them"
 	fi
 	stock_check "$img" "-L -U -b -K"
+	if "$MKFS" -q -f --device-uuid 6d2e0f4a-1b3c-4d5e-8f60-718293a4b5c6 "$img" &&
+	   "$STOCK_BTRFS" inspect-internal dump-super "$img" |
+		grep -q '^dev_item.uuid[[:space:]]*6d2e0f4a-1b3c-4d5e-8f60-718293a4b5c6$'; then
+		pass "--device-uuid is written to the device item"
+	else
+		fail "--device-uuid: the device item does not carry it"
+	fi
+	stock_check "$img" "--device-uuid"
 	summary_compare "$img" -L mkfs-test -b 600M
 	summary_compare "$img" -m single -d dup --csum xxhash -n 4096
 	summary_compare "$img" --csum sha256
