@@ -307,6 +307,7 @@ int btrfs_super_decode(const struct btrfs_super_block *sb,
 int chunk_map_insert(struct btrfs_fs_info *fs_info, struct chunk_map *map);
 struct chunk_map *chunk_map_lookup(const struct btrfs_fs_info *fs_info,
 				   u64 logical);
+void chunk_map_remove(struct btrfs_fs_info *fs_info, u64 logical);
 int chunk_map_from_item(struct btrfs_fs_info *fs_info, u64 logical,
 			const struct btrfs_chunk *chunk, u32 item_size,
 			struct chunk_map **ret);

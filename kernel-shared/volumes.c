@@ -84,6 +84,20 @@ int chunk_map_insert(struct btrfs_fs_info *fs_info, struct chunk_map *map)
 	return 0;
 }
 
+/* Drops and frees the chunk starting at 'logical', if known. */
+void chunk_map_remove(struct btrfs_fs_info *fs_info, u64 logical)
+{
+	u32 idx = chunk_map_upper_bound(fs_info, logical);
+
+	if (idx == 0 || fs_info->chunks[idx - 1]->logical != logical)
+		return;
+	idx--;
+	free(fs_info->chunks[idx]);
+	memmove(&fs_info->chunks[idx], &fs_info->chunks[idx + 1],
+		(fs_info->nr_chunks - idx - 1) * sizeof(*fs_info->chunks));
+	fs_info->nr_chunks--;
+}
+
 static u32 profile_min_stripes(u64 type, u32 *sub_stripes)
 {
 	*sub_stripes = 1;

@@ -172,6 +172,10 @@ static void test_map_insert(struct btrfs_fs_info *fs)
 	tap_ok(chunk_map_lookup(fs, 110 * MiB) == NULL, "lookup in the gap");
 	tap_ok(chunk_map_lookup(fs, 125 * MiB) == b, "lookup inside second");
 	tap_ok(chunk_map_lookup(fs, 99 * MiB) == NULL, "lookup before all");
+	chunk_map_remove(fs, 100 * MiB);
+	tap_ok(chunk_map_lookup(fs, 105 * MiB) == NULL &&
+	       chunk_map_lookup(fs, 125 * MiB) == b && fs->nr_chunks == 1,
+	       "remove drops only the chunk asked for");
 	free(dup);
 	free(over);
 }

@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * txn-edit: changes items of a filesystem through the transaction engine,
+ * for the shell tests.
+ *
+ *   txn-edit [-l LOG] [-a] [-k] [-M] IMAGE[,IMAGE...] OP...
+ *
+ * The operations run in one transaction, committed at the end (-a: aborted
+ * instead); "commit" in the list commits and starts the next one.  -k: when
+ * an operation fails with -ENOSPC, commit what was done before it.  -M:
+ * skip the check that the filesystem is not mounted.
+ *   flags=INO:VALUE            set the inode's flags field
+ *   setxattr=INO:NAME:VALUE    add or replace one xattr
+ *   xattrs=INO:FIRST:COUNT:SIZE      add xattrs user.tFIRST.. with
+ *                                    SIZE-byte values
+ *   delxattrs=INO:FIRST:COUNT:STEP   delete every STEP-th of those
+ *   growxattrs=INO:FIRST:COUNT:SIZE  resize their values to SIZE bytes
+ *   rawitem=OBJECTID:TYPE:OFFSET:HEX  insert an item as given, valid or not
+ *   commit
+ *   abort                      abort the transaction, start the next one
+ * -l LOG records every write and flush of the run into LOG (txn-replay).
+ * Exits 0 on success, 2 when the engine says -ENOSPC, 1 on other errors.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "kernel-shared/transaction.h"
+#include "kernel-shared/csum.h"
+
+struct edit {
+	struct btrfs_fs_rw *rw;
+	struct btrfs_trans_handle *trans;
+	struct btrfs_trans_root *fs;
+};
+
+static void xattr_name(char *buf, size_t len, unsigned long i)
+{
+	snprintf(buf, len, "user.t%06lu", i);
+}
+
+static void xattr_value(u8 *buf, u32 size, unsigned long i)
+{
+	u32 k;
+
+	for (k = 0; k < size; k++)
+		buf[k] = (u8)('a' + (i + k) % 26);
+}
+
+static int xattr_set(struct edit *ed, u64 ino, const char *name,
+		     const void *val, u32 vlen)
+{
+	u32 nlen = (u32)strlen(name);
+	u32 size = sizeof(struct btrfs_dir_item) + nlen + vlen;
+	struct btrfs_key key = { ino, BTRFS_XATTR_ITEM_KEY,
+				 btrfs_crc32c((u32)~1U, name, nlen) };
+	struct btrfs_dir_item *di;
+	int ret;
+
+	di = calloc(1, size);
+	if (!di)
+		return -ENOMEM;
+	btrfs_set_dir_transid(di, ed->trans->transid);
+	btrfs_set_dir_data_len(di, (u16)vlen);
+	btrfs_set_dir_name_len(di, (u16)nlen);
+	btrfs_set_dir_flags(di, BTRFS_FT_XATTR);
+	memcpy(di + 1, name, nlen);
+	memcpy((u8 *)(di + 1) + nlen, val, vlen);
+	ret = btrfs_insert_item(ed->trans, ed->fs, &key, di, size);
+	if (ret == -EEXIST)
+		ret = btrfs_update_item(ed->trans, ed->fs, &key, di, size);
+	free(di);
+	return ret;
+}
+
+static int xattr_del(struct edit *ed, u64 ino, const char *name)
+{
+	struct btrfs_key key = { ino, BTRFS_XATTR_ITEM_KEY,
+				 btrfs_crc32c((u32)~1U, name, strlen(name)) };
+
+	return btrfs_delete_item(ed->trans, ed->fs, &key);
+}
+
+static int op_flags(struct edit *ed, const char *arg)
+{
+	unsigned long long ino, val;
+	struct btrfs_inode_item item;
+	struct btrfs_key key;
+	u32 size = sizeof(item);
+	int ret;
+
+	if (sscanf(arg, "%llu:%lli", &ino, &val) != 2)
+		return -EINVAL;
+	key = (struct btrfs_key){ ino, BTRFS_INODE_ITEM_KEY, 0 };
+	ret = btrfs_lookup_item_rw(ed->trans, ed->fs, &key, &item, &size);
+	if (ret)
+		return ret;
+	if (size != sizeof(item))
+		return -EUCLEAN;
+	btrfs_set_inode_flags(&item, val);
+	btrfs_set_inode_transid(&item, ed->trans->transid);
+	btrfs_set_inode_sequence(&item, btrfs_inode_sequence(&item) + 1);
+	return btrfs_update_item(ed->trans, ed->fs, &key, &item, size);
+}
+
+static int op_setxattr(struct edit *ed, const char *arg)
+{
+	char name[256], value[1024];
+	unsigned long long ino;
+
+	if (sscanf(arg, "%llu:%255[^:]:%1023[^\n]", &ino, name, value) != 3)
+		return -EINVAL;
+	return xattr_set(ed, ino, name, value, (u32)strlen(value));
+}
+
+static int op_xattrs(struct edit *ed, const char *arg, int mode)
+{
+	unsigned long long ino;
+	unsigned long first, count, size, i;
+	char name[64];
+	u8 *val;
+	int ret = 0;
+
+	if (sscanf(arg, "%llu:%lu:%lu:%lu", &ino, &first, &count, &size) != 4 ||
+	    size > 65535)
+		return -EINVAL;
+	val = malloc(size + 1);
+	if (!val)
+		return -ENOMEM;
+	for (i = first; i < first + count && !ret; i++) {
+		xattr_name(name, sizeof(name), i);
+		xattr_value(val, (u32)size, i);
+		if (mode == 'd') {
+			if ((i - first) % (size ? size : 1) == 0)
+				ret = xattr_del(ed, ino, name);
+		} else {
+			ret = xattr_set(ed, ino, name, val, (u32)size);
+		}
+	}
+	free(val);
+	return ret;
+}
+
+static int op_rawitem(struct edit *ed, const char *arg)
+{
+	unsigned long long objectid, type, offset;
+	char hex[2048];
+	u8 data[1024];
+	u32 n = 0;
+	int pos = 0;
+
+	if (sscanf(arg, "%llu:%llu:%llu:%2047s", &objectid, &type, &offset,
+		   hex) != 4 || type > 255)
+		return -EINVAL;
+	while (hex[pos] && hex[pos + 1] && n < sizeof(data)) {
+		unsigned int byte;
+
+		if (sscanf(hex + pos, "%2x", &byte) != 1)
+			return -EINVAL;
+		data[n++] = (u8)byte;
+		pos += 2;
+	}
+	return btrfs_insert_item(ed->trans, ed->fs,
+				 &(struct btrfs_key){ objectid, (u8)type, offset },
+				 data, n);
+}
+
+static int edit_begin(struct edit *ed)
+{
+	int ret = btrfs_trans_start(ed->rw, &ed->trans);
+
+	if (!ret)
+		ret = btrfs_trans_get_root(ed->trans, BTRFS_FS_TREE_OBJECTID,
+					   &ed->fs);
+	return ret;
+}
+
+static int run_op(struct edit *ed, const char *op)
+{
+	const char *arg = strchr(op, '=');
+	int ret;
+
+	arg = arg ? arg + 1 : "";
+	if (!strcmp(op, "commit")) {
+		ret = btrfs_trans_commit(ed->trans);
+		ed->trans = NULL;
+		return ret ? ret : edit_begin(ed);
+	}
+	if (!strcmp(op, "abort")) {
+		btrfs_trans_abort(ed->trans);
+		ed->trans = NULL;
+		return edit_begin(ed);
+	}
+	if (!strncmp(op, "flags=", 6))
+		return op_flags(ed, arg);
+	if (!strncmp(op, "setxattr=", 9))
+		return op_setxattr(ed, arg);
+	if (!strncmp(op, "xattrs=", 7) || !strncmp(op, "growxattrs=", 11))
+		return op_xattrs(ed, arg, 'a');
+	if (!strncmp(op, "delxattrs=", 10))
+		return op_xattrs(ed, arg, 'd');
+	if (!strncmp(op, "rawitem=", 8))
+		return op_rawitem(ed, arg);
+	return -EINVAL;
+}
+
+static int split_paths(char *list, const char **paths, int max)
+{
+	int n = 0;
+	char *p;
+
+	for (p = strtok(list, ","); p && n < max; p = strtok(NULL, ","))
+		paths[n++] = p;
+	return n;
+}
+
+static int fail(struct edit *ed, const char *what, int ret)
+{
+	fprintf(stderr, "txn-edit: %s: %s (%s)\n", what, strerror(-ret),
+		ed->rw && ed->rw->fs_info ? ed->rw->fs_info->err : "");
+	return ret == -ENOSPC ? 2 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	const char *log_path = NULL, *paths[16];
+	struct io_log log = { 0 };
+	struct edit ed = { 0 };
+	int c, i, n, ret, status = 0;
+	bool abort_at_end = false, keep = false;
+	unsigned int flags = 0;
+
+	while ((c = getopt(argc, argv, "l:akM")) != -1) {
+		if (c == 'l')
+			log_path = optarg;
+		else if (c == 'a')
+			abort_at_end = true;
+		else if (c == 'k')
+			keep = true;
+		else if (c == 'M')
+			flags |= BTRFS_RW_SKIP_MOUNT_CHECK;
+		else
+			return 1;
+	}
+	if (optind + 1 > argc) {
+		fprintf(stderr, "usage: txn-edit [-l LOG] [-a] [-k] [-M] IMAGE[,IMAGE] OP...\n");
+		return 1;
+	}
+	n = split_paths(argv[optind], paths, 16);
+	ret = btrfs_open_fs_rw(paths, n, flags, &ed.rw);
+	if (ret) {
+		status = fail(&ed, "open", ret);
+		goto out;
+	}
+	if (log_path && (ret = io_log_attach(ed.rw->fs_info, &log))) {
+		status = fail(&ed, "log", ret);
+		goto out;
+	}
+	ret = edit_begin(&ed);
+	for (i = optind + 1; i < argc && !ret; i++) {
+		ret = run_op(&ed, argv[i]);
+		if (ret)
+			status = fail(&ed, argv[i], ret);
+	}
+	if (ret == -ENOSPC && keep && ed.trans)
+		ret = 0;
+	if (!ret && abort_at_end) {
+		btrfs_trans_abort(ed.trans);
+	} else if (!ret) {
+		ret = btrfs_trans_commit(ed.trans);
+		if (ret)
+			status = fail(&ed, "commit", ret);
+	}
+	if (log_path && (ret = io_log_save(&log, log_path)))
+		status = fail(&ed, "save log", ret);
+out:
+	btrfs_close_fs_rw(ed.rw);
+	io_log_free(&log);
+	return status;
+}
