@@ -652,63 +652,28 @@ fail:
 	return err;
 }
 
-static int descend_edge(struct btrfs_trans_handle *trans,
-			struct btrfs_path *path, int level, bool leftmost)
+static int step_child_rw(void *ctx, struct btrfs_path *path, int level)
 {
-	while (level > 0) {
-		struct extent_buffer *child;
-		int err = child_read(trans, path->nodes[level],
-				     path->slots[level], &child);
+	struct extent_buffer *child;
+	int err = child_read(ctx, path->nodes[level], path->slots[level],
+			     &child);
 
-		if (err)
-			return err;
-		path_set(path, level - 1, child);
-		level--;
-		path->slots[level] = leftmost ? 0 : (int)eb_nritems(child) - 1;
-	}
+	if (err)
+		return err;
+	path_set(path, level - 1, child);
 	return 0;
 }
 
 int btrfs_next_item_rw(struct btrfs_trans_handle *trans,
 		       struct btrfs_path *path)
 {
-	int level;
-
-	if (!path->nodes[0])
-		return 1;
-	if (path->slots[0] + 1 < (int)eb_nritems(path->nodes[0])) {
-		path->slots[0]++;
-		return 0;
-	}
-	for (level = 1; level < BTRFS_MAX_LEVEL && path->nodes[level]; level++) {
-		if (path->slots[level] + 1 < (int)eb_nritems(path->nodes[level])) {
-			path->slots[level]++;
-			return descend_edge(trans, path, level, true);
-		}
-	}
-	return 1;
+	return btrfs_path_step(path, true, step_child_rw, trans);
 }
 
 int btrfs_prev_item_rw(struct btrfs_trans_handle *trans,
 		       struct btrfs_path *path)
 {
-	int level;
-
-	if (!path->nodes[0])
-		return 1;
-	if (path->slots[0] > 0 && eb_nritems(path->nodes[0]) > 0) {
-		int n = (int)eb_nritems(path->nodes[0]);
-
-		path->slots[0] = path->slots[0] > n ? n - 1 : path->slots[0] - 1;
-		return 0;
-	}
-	for (level = 1; level < BTRFS_MAX_LEVEL && path->nodes[level]; level++) {
-		if (path->slots[level] > 0) {
-			path->slots[level]--;
-			return descend_edge(trans, path, level, false);
-		}
-	}
-	return 1;
+	return btrfs_path_step(path, false, step_child_rw, trans);
 }
 
 int btrfs_search_ge_rw(struct btrfs_trans_handle *trans,

@@ -147,61 +147,57 @@ int btrfs_search_slot(struct btrfs_fs_info *fs_info,
 	return ret;
 }
 
-/* Descends from path->nodes[level] (slot already set) to a leaf edge. */
-static int descend(struct btrfs_fs_info *fs_info, struct btrfs_path *path,
-		   int level, bool leftmost)
+int btrfs_path_step(struct btrfs_path *path, bool forward,
+		    btrfs_child_reader read_child_fn, void *ctx)
 {
-	while (level > 0) {
-		int slot = path->slots[level];
-		int ret = read_child(fs_info, path, level, slot);
+	int nr, level;
 
-		if (ret)
-			return ret;
-		level--;
-		path->slots[level] = leftmost ? 0 :
-			(int)eb_nritems(path->nodes[level]) - 1;
+	if (!path->nodes[0])
+		return 1;
+	nr = (int)eb_nritems(path->nodes[0]);
+	if (forward && path->slots[0] + 1 < nr) {
+		path->slots[0]++;
+		return 0;
 	}
-	return 0;
+	if (!forward && path->slots[0] > 0 && nr > 0) {
+		/* A slot past the end (an insertion point) steps to the last. */
+		path->slots[0] = path->slots[0] > nr ? nr - 1 : path->slots[0] - 1;
+		return 0;
+	}
+	for (level = 1; level < BTRFS_MAX_LEVEL && path->nodes[level]; level++) {
+		int slot = path->slots[level];
+
+		if (forward ? slot + 1 >= (int)eb_nritems(path->nodes[level]) :
+			      slot <= 0)
+			continue;
+		path->slots[level] = forward ? slot + 1 : slot - 1;
+		/* Down the new subtree, along its left or right edge. */
+		for (; level > 0; level--) {
+			int ret = read_child_fn(ctx, path, level);
+
+			if (ret)
+				return ret;
+			path->slots[level - 1] = forward ? 0 :
+				(int)eb_nritems(path->nodes[level - 1]) - 1;
+		}
+		return 0;
+	}
+	return 1;
+}
+
+static int step_child(void *ctx, struct btrfs_path *path, int level)
+{
+	return read_child(ctx, path, level, path->slots[level]);
 }
 
 int btrfs_next_item(struct btrfs_fs_info *fs_info, struct btrfs_path *path)
 {
-	int level;
-
-	if (!path->nodes[0])
-		return 1;
-	if (path->slots[0] + 1 < (int)eb_nritems(path->nodes[0])) {
-		path->slots[0]++;
-		return 0;
-	}
-	for (level = 1; level < BTRFS_MAX_LEVEL && path->nodes[level]; level++) {
-		if (path->slots[level] + 1 < (int)eb_nritems(path->nodes[level])) {
-			path->slots[level]++;
-			return descend(fs_info, path, level, true);
-		}
-	}
-	return 1;
+	return btrfs_path_step(path, true, step_child, fs_info);
 }
 
 int btrfs_prev_item(struct btrfs_fs_info *fs_info, struct btrfs_path *path)
 {
-	int level;
-
-	if (!path->nodes[0])
-		return 1;
-	if (path->slots[0] > 0) {
-		path->slots[0]--;
-		if (path->slots[0] >= (int)eb_nritems(path->nodes[0]))
-			path->slots[0] = (int)eb_nritems(path->nodes[0]) - 1;
-		return path->slots[0] < 0 ? 1 : 0;
-	}
-	for (level = 1; level < BTRFS_MAX_LEVEL && path->nodes[level]; level++) {
-		if (path->slots[level] > 0) {
-			path->slots[level]--;
-			return descend(fs_info, path, level, false);
-		}
-	}
-	return 1;
+	return btrfs_path_step(path, false, step_child, fs_info);
 }
 
 int btrfs_read_root(struct btrfs_fs_info *fs_info, u64 objectid,

@@ -363,6 +363,19 @@ int btrfs_search_slot(struct btrfs_fs_info *fs_info,
 /* 0: moved, 1: no more items, <0: error. */
 int btrfs_next_item(struct btrfs_fs_info *fs_info, struct btrfs_path *path);
 int btrfs_prev_item(struct btrfs_fs_info *fs_info, struct btrfs_path *path);
+/*
+ * Reads child path->slots[level] of path->nodes[level] into
+ * path->nodes[level - 1]; 0 or a negative errno.
+ */
+typedef int (*btrfs_child_reader)(void *ctx, struct btrfs_path *path,
+				  int level);
+/*
+ * The one item-to-item step of a path, forward or back, for the read side
+ * and for a transaction's view of a tree (which reads children its own
+ * way).  0: moved, 1: no more items, <0: error.
+ */
+int btrfs_path_step(struct btrfs_path *path, bool forward,
+		    btrfs_child_reader read_child_fn, void *ctx);
 /* Loads a root from the root tree by objectid (highest offset). */
 int btrfs_read_root(struct btrfs_fs_info *fs_info, u64 objectid,
 		    struct btrfs_root *root, struct btrfs_root_item *item);
