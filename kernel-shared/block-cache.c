@@ -88,12 +88,28 @@ struct extent_buffer *block_cache_lookup(struct block_cache *cache, u64 bytenr)
 	return NULL;
 }
 
+void block_cache_forget(struct block_cache *cache, u64 bytenr)
+{
+	struct extent_buffer *eb;
+
+	if (!cache->hash)
+		return;
+	for (eb = cache->hash[bucket_of(cache, bytenr)]; eb; eb = eb->hash_next) {
+		if (eb->start == bytenr) {
+			cache_evict(cache, eb);
+			return;
+		}
+	}
+}
+
 void block_cache_insert(struct block_cache *cache, struct extent_buffer *eb)
 {
 	u32 b = bucket_of(cache, eb->start);
 
 	if (!cache->hash)
 		return;
+	/* An address reused after a commit: the old block is gone. */
+	block_cache_forget(cache, eb->start);
 	eb->hash_next = cache->hash[b];
 	cache->hash[b] = extent_buffer_get(eb);
 	lru_push_front(cache, eb);

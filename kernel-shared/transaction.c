@@ -1119,7 +1119,7 @@ static void commit_finish(struct btrfs_trans_handle *trans,
 	fs_info->chunk_root.bytenr = btrfs_super_chunk_root(sb);
 	fs_info->chunk_root.level = btrfs_super_chunk_root_level(sb);
 	fs_info->chunk_root.generation = btrfs_super_chunk_root_generation(sb);
-	/* Newer than any stale copy of a reused address the cache holds. */
+	/* These replace any stale block cached at a reused address. */
 	for (i = 0; i < nr; i++)
 		block_cache_insert(&fs_info->cache, list[i]);
 	rw->backup_index = (rw->backup_index + 1) % BTRFS_NUM_BACKUP_ROOTS;
