@@ -99,9 +99,11 @@ static int ranges_read(FILE *f, const char *name, u64 win_start, u64 win_len,
 				 name, lineno);
 			break;
 		}
+		if (ret == 0)
+			continue;
 		ret = 0;
 		e = s + c;
-		if (c == 0 || e <= win_start || s >= win_start + win_len)
+		if (e <= win_start || s >= win_start + win_len)
 			continue;
 		if (s < win_start)
 			s = win_start;

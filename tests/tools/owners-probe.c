@@ -140,14 +140,14 @@ int main(int argc, char **argv)
 	int i = 1, sep, ret;
 	u32 nr = 0;
 
-	if (argc == 3 && !strcmp(argv[1], "sysfs"))
-		return ranges_print(badblocks_read_sysfs(argv[2], &r, &nr, err,
-							 sizeof(err)),
-				    r, nr, err);
-	if (argc == 3 && !strcmp(argv[1], "file"))
-		return ranges_print(badblocks_read_file(argv[2], &r, &nr, err,
-							sizeof(err)),
-				    r, nr, err);
+	if (argc == 3 && !strcmp(argv[1], "sysfs")) {
+		ret = badblocks_read_sysfs(argv[2], &r, &nr, err, sizeof(err));
+		return ranges_print(ret, r, nr, err);
+	}
+	if (argc == 3 && !strcmp(argv[1], "file")) {
+		ret = badblocks_read_file(argv[2], &r, &nr, err, sizeof(err));
+		return ranges_print(ret, r, nr, err);
+	}
 	if (i < argc && !strcmp(argv[i], "--json")) {
 		json = true;
 		i++;
