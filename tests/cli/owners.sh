@@ -118,6 +118,10 @@ kernel_files() {
 	"$STOCK_BTRFS" subvolume snapshot "$mnt" "$mnt/snap" >/dev/null
 	"$STOCK_BTRFS" subvolume snapshot "$mnt/sub" "$mnt/snapdir/subsnap" >/dev/null
 	sync
+	# Changing the leaves after the snapshots turns the snapshots' refs
+	# into shared refs (parent leaf, no inode).
+	touch "$mnt/dir/file" "$mnt/sub/d/e/sfile" "$mnt/c/comp"
+	sync
 }
 
 # check_file NAME LOGICAL BYTES: the probe against the kernel's answer.
@@ -183,6 +187,38 @@ check_metadata() {
 	[ -n "$b" ] && check_tree_block extent-root "$b" \
 		"$(stock_blocks -t extent "$IMG" | awk -v b="$b" '$2 == b { print $3 }')" \
 		2 "extent tree"
+}
+
+# fs_only_block: "BYTENR LEVEL" of a tree block whose one back reference
+# is the fs tree, from stock dump-tree of the extent tree.
+fs_only_block() {
+	"$STOCK_BTRFS" inspect-internal dump-tree -t extent "$IMG" 2>/dev/null | awk '
+	function flush() { if (b != "" && n == 1 && fs) { print b, l; found = 1; exit } }
+	/^\titem / { flush(); b = "" }
+	/METADATA_ITEM/ { b = $4; sub(/\(/, "", b); l = $6; sub(/\)/, "", l); n = 0; fs = 0 }
+	/backref/ { n++; if ($0 ~ /tree block backref root FS_TREE$/) fs = 1 }
+	END { if (!found) flush() }'
+}
+
+# Both copies of a tree block destroyed: the tree and level still come
+# from the extent tree.
+check_unreadable() {
+	local img=$dir/broken.img b l phys got
+	read -r b l < <(fs_only_block)
+	if [ -z "$b" ]; then
+		fail "$T: unreadable block" "stock shows no block referenced by the fs tree only"
+		return
+	fi
+	cp "$IMG" "$img"
+	for phys in $(stock_physical "$IMG" "$b" | awk '{ print $2 }'); do
+		dd if=/dev/zero of="$img" bs=4096 seek=$((phys / 4096)) count=1 \
+			conv=notrunc status=none
+	done
+	probe unreadable "$img" -- logical "$b" 4096 || return
+	got=$(sed 's/ (logical.*//' "$dir/unreadable.out")
+	expect "both copies of block $b zeroed: owner from the extent tree" \
+		"$got" "  metadata: tree 5 (fs tree) level $l block $b"
+	rm -f "$img"
 }
 
 # The data chunk's first byte after its last extent.
@@ -321,11 +357,15 @@ check_kernel() {
 		check_file "$name" "$q" "$len"
 	done
 	read -r q len < "$dir/file.query"
+	got=$("$STOCK_BTRFS" inspect-internal dump-tree -t extent "$IMG" |
+		grep -c 'shared data backref')
+	[ "$got" -gt 0 ] || fail "$T: shared data refs" "stock dump-tree shows none: the snapshot case is not tested"
 	got=$(grep -c "dir/file offset 4096 len 8192 " "$dir/file.out")
 	expect "file: queried length" "$got" 2
 	got=$(grep -c 'compressed, whole extent' "$dir/comp.out")
 	expect "comp: the whole compressed extent" "$got" 2
 	check_metadata
+	check_unreadable
 	check_free
 	check_device_space
 	check_badblocks "$q"
