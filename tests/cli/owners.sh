@@ -429,6 +429,54 @@ check_raid() {
 	[ "$n" -gt 0 ] || fail "$T: $name" "btrfs-map-logical mapped no block"
 }
 
+# ------------------------------------------ whole chunks of stock images
+
+# check_chunks NAME: every chunk resolved whole: no crash, the pieces cover
+# it exactly, and as many tree blocks as stock's extent tree lists there.
+check_chunks() {
+	local name=$1 start len want got
+	if ! image_get "$name"; then
+		skip "$T: $name chunks" "$IMAGE_WHY"
+		return
+	fi
+	"$STOCK_BTRFS" inspect-internal dump-tree -t chunk --noscan "${IMAGE_DEVS[@]}" 2>/dev/null |
+		awk '/CHUNK_ITEM/ { s = $6; sub(/\)/, "", s) } /length/ && s != "" { print s, $2; s = "" }' \
+		> "$dir/$name.chunks"
+	"$STOCK_BTRFS" inspect-internal dump-tree -t extent --noscan "${IMAGE_DEVS[@]}" 2>/dev/null |
+		awk '/(METADATA|EXTENT)_ITEM/ { b = $4; sub(/\(/, "", b) }
+		     /flags .*TREE_BLOCK/ { print b }' > "$dir/$name.blocks"
+	while read -r start len; do
+		probe "$name-$start" --json "${IMAGE_DEVS[@]}" -- logical "$start" "$len" ||
+			continue
+		want=$(awk -v s="$start" -v l="$len" '$1 >= s && $1 < s + l { n++ } END { print l, n + 0 }' \
+			"$dir/$name.blocks")
+		got=$(python3 -c '
+import json, sys
+p = json.load(open(sys.argv[1]))
+print(sum(x["len"] for x in p), len([x for x in p if x["kind"] == "tree_block"]))' \
+			"$dir/$name-$start.out")
+		expect "$name: chunk $start: bytes covered, tree blocks" "$got" "$want"
+	done < "$dir/$name.chunks"
+}
+
+check_errors() {
+	local got
+	run_tool "$dir/err-nochunk" "$PROBE" "$IMG" -- logical 0 4096
+	got="$? $(grep -c 'logical 0 is in no chunk' "$dir/err-nochunk.err")"
+	expect "a logical address in no chunk is refused" "$got" "1 1"
+	run_tool "$dir/err-devid" "$PROBE" "$IMG" -- physical 9 0 4096
+	got="$? $(grep -c 'no device with devid 9' "$dir/err-devid.err")"
+	expect "an unknown devid is refused" "$got" "1 1"
+}
+
+IMG=$(make_image owners-small 256M) && check_errors
+if command -v python3 >/dev/null 2>&1; then
+	for i in default no-skinny mixed dup raid56 rootdir; do
+		check_chunks "$i"
+	done
+else
+	skip "$T: whole chunks" "python3 not found"
+fi
 check_kernel
 if why=$(why_no_kernel); then
 	skip "$T: RAID metadata" "$why"
