@@ -147,6 +147,19 @@ int btrfs_search_slot(struct btrfs_fs_info *fs_info,
 	return ret;
 }
 
+int btrfs_search_first(struct btrfs_fs_info *fs_info,
+		       const struct btrfs_root *root,
+		       const struct btrfs_key *key, struct btrfs_path *path)
+{
+	int ret = btrfs_search_slot(fs_info, root, key, path);
+
+	if (ret < 0)
+		return ret;
+	if (!path->nodes[0] || path->slots[0] >= (int)eb_nritems(path->nodes[0]))
+		return 1;
+	return 0;
+}
+
 int btrfs_path_step(struct btrfs_path *path, bool forward,
 		    btrfs_child_reader read_child_fn, void *ctx)
 {

@@ -315,6 +315,18 @@ int chunk_map_num_copies(const struct chunk_map *map);
 /* Physical location of copy 'mirror' (0-based) of [logical, logical+len). */
 int chunk_map_locate(const struct chunk_map *map, u64 logical, int mirror,
 		     struct btrfs_io_copy *copy, u64 *contiguous);
+/* Stripes holding data rather than copies or parity (1 for mirrors). */
+u32 chunk_map_data_stripes(const struct chunk_map *map);
+/* Bytes each stripe (device extent) of map takes on its device. */
+u64 chunk_map_stripe_size(const struct chunk_map *map);
+/*
+ * What byte 'off' into stripe 'idx' (its device extent) holds: 0 with its
+ * logical address, or 1 for RAID5/6 parity with *logical the start of its
+ * full stripe; *contiguous is how many bytes from there map on in step.
+ * -ERANGE when off is beyond the device extent.
+ */
+int chunk_map_reverse(const struct chunk_map *map, u32 idx, u64 off,
+		      u64 *logical, u64 *contiguous);
 int btrfs_read_logical(struct btrfs_fs_info *fs_info, u64 logical, void *buf,
 		       u64 len, int mirror);
 struct btrfs_device *btrfs_device_find(const struct btrfs_fs_info *fs_info,
@@ -376,8 +388,56 @@ typedef int (*btrfs_child_reader)(void *ctx, struct btrfs_path *path,
  */
 int btrfs_path_step(struct btrfs_path *path, bool forward,
 		    btrfs_child_reader read_child_fn, void *ctx);
+/* Positions path at the first item >= key: 0, 1 if there is none, or -errno. */
+int btrfs_search_first(struct btrfs_fs_info *fs_info,
+		       const struct btrfs_root *root,
+		       const struct btrfs_key *key, struct btrfs_path *path);
 /* Loads a root from the root tree by objectid (highest offset). */
 int btrfs_read_root(struct btrfs_fs_info *fs_info, u64 objectid,
 		    struct btrfs_root *root, struct btrfs_root_item *item);
+
+/* Extent back references (backref.c). */
+
+/* One back reference of an extent, inline or keyed, in host order. */
+struct extent_ref {
+	u8 type;	/* BTRFS_*_REF_KEY */
+	u64 root;	/* TREE_BLOCK_REF, EXTENT_DATA_REF, EXTENT_OWNER_REF */
+	u64 parent;	/* SHARED_BLOCK_REF, SHARED_DATA_REF: the parent block */
+	u64 ino;	/* EXTENT_DATA_REF: the inode */
+	u64 offset;	/* EXTENT_DATA_REF: file offset minus extent offset */
+	u32 count;	/* data refs: how many file extent items; else 1 */
+};
+
+/* Where the inline refs of an EXTENT_ITEM/METADATA_ITEM with flags start. */
+u32 extent_item_refs_start(const struct btrfs_key *key, u64 flags);
+/*
+ * Decodes the inline ref at item[*cur] and moves *cur past it: 0, 1 when
+ * *cur is at the item's end, -EUCLEAN for an unknown type or an overrun.
+ */
+int extent_inline_ref_next(const u8 *item, u32 size, u32 *cur,
+			   struct extent_ref *ref);
+/* Decodes a keyed ref item: 0, 1 when key is not a ref type, -EUCLEAN. */
+int extent_keyed_ref_decode(const struct btrfs_key *key, const u8 *item,
+			    u32 size, struct extent_ref *ref);
+
+/* Paths from back references (inode-paths.c). */
+
+/*
+ * Calls cb with every path of inode ino in root, relative to the tree's top
+ * directory ("/"): one per name in its INODE_REF and INODE_EXTREF items,
+ * each parent directory followed up through its first ref.  Returns 0,
+ * -ELOOP for a cycle of refs, another -errno, or the first non-zero value
+ * cb returned (which ends the walk).
+ */
+int btrfs_inode_paths(struct btrfs_fs_info *fs_info,
+		      const struct btrfs_root *root, u64 ino,
+		      int (*cb)(const char *path, void *ctx), void *ctx);
+/*
+ * The path of subvolume subvol from the top of the filesystem (the FS_TREE),
+ * through ROOT_BACKREF items: "" for the FS_TREE itself, "/a/snap" for a
+ * subvolume "snap" in directory "/a".  *ret is malloc'ed.  -ENOENT when a
+ * subvolume on the way has no backref (being deleted).
+ */
+int btrfs_subvol_path(struct btrfs_fs_info *fs_info, u64 subvol, char **ret);
 
 #endif

@@ -268,6 +268,71 @@ int chunk_map_locate(const struct chunk_map *map, u64 logical, int mirror,
 	return 0;
 }
 
+u32 chunk_map_data_stripes(const struct chunk_map *map)
+{
+	u64 p = map->type & BTRFS_BLOCK_GROUP_PROFILE_MASK;
+
+	if (p & BTRFS_BLOCK_GROUP_RAID0)
+		return map->num_stripes;
+	if (p & BTRFS_BLOCK_GROUP_RAID10)
+		return map->num_stripes / map->sub_stripes;
+	if (p & (BTRFS_BLOCK_GROUP_RAID5 | BTRFS_BLOCK_GROUP_RAID6))
+		return map->num_stripes - chunk_map_nparity(map);
+	return 1;
+}
+
+u64 chunk_map_stripe_size(const struct chunk_map *map)
+{
+	u32 ndata = chunk_map_data_stripes(map);
+
+	return ndata ? map->length / ndata : map->length;
+}
+
+/*
+ * The inverse of chunk_map_locate(): stripe 'idx' of a striped profile
+ * holds stripe_len-sized pieces in rounds; round r of RAID0 holds logical
+ * stripe r * n + idx, RAID10 r * (n / sub) + idx / sub, and RAID5/6 round r
+ * rotates its data and parity pieces by r.
+ */
+int chunk_map_reverse(const struct chunk_map *map, u32 idx, u64 off,
+		      u64 *logical, u64 *contiguous)
+{
+	u64 p = map->type & BTRFS_BLOCK_GROUP_PROFILE_MASK;
+	u64 size = chunk_map_stripe_size(map);
+	u64 round, in_stripe, stripe_nr;
+	u32 ndata = chunk_map_data_stripes(map), pos;
+
+	if (idx >= map->num_stripes || off >= size)
+		return -ERANGE;
+	if (p == 0 || (p & (BTRFS_BLOCK_GROUP_DUP | BTRFS_BLOCK_GROUP_RAID1 |
+			    BTRFS_BLOCK_GROUP_RAID1C3 |
+			    BTRFS_BLOCK_GROUP_RAID1C4))) {
+		*logical = map->logical + off;
+		*contiguous = size - off;
+		return 0;
+	}
+	round = off / map->stripe_len;
+	in_stripe = off % map->stripe_len;
+	*contiguous = map->stripe_len - in_stripe;
+	if (*contiguous > size - off)
+		*contiguous = size - off;
+	if (p & BTRFS_BLOCK_GROUP_RAID0) {
+		stripe_nr = round * map->num_stripes + idx;
+	} else if (p & BTRFS_BLOCK_GROUP_RAID10) {
+		stripe_nr = round * ndata + idx / map->sub_stripes;
+	} else {
+		pos = (u32)((idx + map->num_stripes -
+			     round % map->num_stripes) % map->num_stripes);
+		if (pos >= ndata) {
+			*logical = map->logical + round * ndata * map->stripe_len;
+			return 1;
+		}
+		stripe_nr = round * ndata + pos;
+	}
+	*logical = map->logical + stripe_nr * map->stripe_len + in_stripe;
+	return 0;
+}
+
 static int device_read(struct btrfs_device *dev, void *buf, u64 len, u64 off)
 {
 	u8 *p = buf;

@@ -185,16 +185,3 @@ int dax_subvol_root(struct btrfs_fs_info *fs_info, u64 subvol,
 				(unsigned long long)subvol, strerror(-err));
 	return 0;
 }
-
-int dax_search_first(struct btrfs_fs_info *fs_info,
-		     const struct btrfs_root *root, const struct btrfs_key *key,
-		     struct btrfs_path *path)
-{
-	int ret = btrfs_search_slot(fs_info, root, key, path);
-
-	if (ret < 0)
-		return ret;
-	if (!path->nodes[0] || path->slots[0] >= (int)eb_nritems(path->nodes[0]))
-		return 1;
-	return 0;
-}

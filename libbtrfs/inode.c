@@ -113,7 +113,7 @@ static int extents_walk(struct btrfs_fs_info *fs_info,
 	int ret;
 
 	btrfs_path_init(&path);
-	ret = dax_search_first(fs_info, root, &key, &path);
+	ret = btrfs_search_first(fs_info, root, &key, &path);
 	while (ret == 0) {
 		eb_item_key(path.nodes[0], &key, path.slots[0]);
 		if (key.objectid != ino || key.type != BTRFS_EXTENT_DATA_KEY)

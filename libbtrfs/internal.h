@@ -38,12 +38,6 @@ DAX_HIDDEN u64 dax_name_hash(const char *name, size_t len);
  */
 DAX_HIDDEN bool dax_pmd_congruent(u64 file_offset, u64 logical, u64 physical);
 
-/* Positions path at the first item >= key: 0, 1 if there is none, or -errno. */
-DAX_HIDDEN int dax_search_first(struct btrfs_fs_info *fs_info,
-				const struct btrfs_root *root,
-				const struct btrfs_key *key,
-				struct btrfs_path *path);
-
 /* Finds name among the entries of one DIR_ITEM: 0, -ENOENT or -EUCLEAN. */
 DAX_HIDDEN int dax_dir_item_match(const u8 *ptr, u32 size, const char *name,
 				  size_t len, struct btrfs_dir_item *found);

@@ -45,7 +45,7 @@ int btrfs_dax_iter_open(struct btrfs_dax_fs *fs, uint64_t tree_id,
 		key.type = min_key->type;
 		key.offset = min_key->offset;
 	}
-	err = dax_search_first(fs_info, &it->root, &key, &it->path);
+	err = btrfs_search_first(fs_info, &it->root, &key, &it->path);
 	if (err < 0)
 		goto out_free;
 	it->done = err > 0;

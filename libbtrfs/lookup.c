@@ -95,7 +95,7 @@ static int first_item_of(struct btrfs_fs_info *fs_info,
 			 struct btrfs_key *found, struct btrfs_path *path)
 {
 	struct btrfs_key key = { objectid, type, 0 };
-	int ret = dax_search_first(fs_info, root, &key, path);
+	int ret = btrfs_search_first(fs_info, root, &key, path);
 
 	if (ret)
 		return ret < 0 ? ret : -ENOENT;

@@ -9,9 +9,6 @@
 #include "kernel-shared/ctree.h"
 #include "libbtrfs/internal.h"
 
-/* A ref cycle in damaged metadata must end; no real tree is this deep. */
-#define PATH_MAX_DEPTH		32768
-
 /* The public header repeats some on-disk values. */
 _Static_assert(BTRFS_DAX_INODE_ITEM_KEY == BTRFS_INODE_ITEM_KEY &&
 	       BTRFS_DAX_ROOT_ITEM_KEY == BTRFS_ROOT_ITEM_KEY &&
@@ -49,28 +46,12 @@ const char *btrfs_dax_profile_name(uint64_t type)
 	}
 }
 
-/* Stripes that hold data rather than copies or parity. */
-static u32 chunk_data_stripes(const struct chunk_map *map)
-{
-	u64 p = map->type & BTRFS_BLOCK_GROUP_PROFILE_MASK;
-
-	if (p & BTRFS_BLOCK_GROUP_RAID0)
-		return map->num_stripes;
-	if (p & BTRFS_BLOCK_GROUP_RAID10)
-		return map->num_stripes / map->sub_stripes;
-	if (p & BTRFS_BLOCK_GROUP_RAID5)
-		return map->num_stripes - 1;
-	if (p & BTRFS_BLOCK_GROUP_RAID6)
-		return map->num_stripes - 2;
-	return 1;
-}
-
 /* Fills *out from map; stripes[] must have room for map->num_stripes. */
 static void chunk_export(const struct chunk_map *map,
 			 struct btrfs_dax_stripe *stripes,
 			 struct btrfs_dax_chunk *out)
 {
-	u32 i, ndata = chunk_data_stripes(map);
+	u32 i;
 
 	memset(out, 0, sizeof(*out));
 	out->logical = map->logical;
@@ -78,7 +59,7 @@ static void chunk_export(const struct chunk_map *map,
 	out->type = map->type;
 	out->profile = map->type & BTRFS_BLOCK_GROUP_PROFILE_MASK;
 	out->stripe_len = map->stripe_len;
-	out->dev_extent_length = ndata ? map->length / ndata : map->length;
+	out->dev_extent_length = chunk_map_stripe_size(map);
 	out->num_stripes = map->num_stripes;
 	out->sub_stripes = map->sub_stripes;
 	for (i = 0; i < map->num_stripes; i++) {
@@ -147,194 +128,6 @@ int btrfs_dax_inode_decode(uint64_t ino, const void *item, uint32_t size,
 	return 0;
 }
 
-/*
- * A path built from its end towards "/": the text is buf[start..len), and
- * prepending moves start down, growing the buffer at its front as needed.
- */
-struct path_buf {
-	char *buf;
-	size_t len;
-	size_t start;
-};
-
-static int path_prepend(struct path_buf *pb, const char *s, size_t n)
-{
-	if (pb->start < n) {
-		size_t grow = pb->len + n + 256;
-		char *nbuf = malloc(pb->len + grow);
-
-		if (!nbuf)
-			return -ENOMEM;
-		if (pb->len > pb->start)
-			memcpy(nbuf + grow + pb->start, pb->buf + pb->start,
-			       pb->len - pb->start);
-		free(pb->buf);
-		pb->buf = nbuf;
-		pb->start += grow;
-		pb->len += grow;
-	}
-	pb->start -= n;
-	memcpy(pb->buf + pb->start, s, n);
-	return 0;
-}
-
-/* One name of an inode: the directory it is in and the name there. */
-struct ref_name {
-	u64 parent;
-	u16 len;
-	const char *name;
-};
-
-/*
- * Decodes entry *cur of an INODE_REF (parent is the key offset) or
- * INODE_EXTREF item and advances *cur; -EUCLEAN if it overruns the item.
- */
-static int ref_entry(const u8 *item, u32 size, u8 type, u64 key_offset,
-		     u32 *cur, struct ref_name *out)
-{
-	u32 left = size - *cur, hdr;
-
-	if (type == BTRFS_INODE_REF_KEY) {
-		const struct btrfs_inode_ref *ref = (const void *)(item + *cur);
-
-		hdr = sizeof(*ref);
-		if (left < hdr)
-			return -EUCLEAN;
-		out->parent = key_offset;
-		out->len = btrfs_inode_ref_name_len(ref);
-	} else {
-		const struct btrfs_inode_extref *ext = (const void *)(item + *cur);
-
-		hdr = sizeof(*ext);
-		if (left < hdr)
-			return -EUCLEAN;
-		out->parent = btrfs_inode_extref_parent(ext);
-		out->len = btrfs_inode_extref_name_len(ext);
-	}
-	if (out->len == 0 || out->len > left - hdr)
-		return -EUCLEAN;
-	out->name = (const char *)item + *cur + hdr;
-	*cur += hdr + out->len;
-	return 0;
-}
-
-/*
- * The directory dir lives in and its name there, from dir's first
- * INODE_REF or else INODE_EXTREF.  A directory has one name only.
- */
-static int dir_parent(struct btrfs_fs_info *fs_info,
-		      const struct btrfs_root *root, u64 dir,
-		      struct path_buf *pb, u64 *parent)
-{
-	static const u8 types[] = { BTRFS_INODE_REF_KEY, BTRFS_INODE_EXTREF_KEY };
-	struct btrfs_path path;
-	struct btrfs_key key;
-	struct ref_name rn;
-	unsigned int i;
-	u32 cur = 0;
-	int ret = -ENOENT;
-
-	btrfs_path_init(&path);
-	for (i = 0; i < sizeof(types) && ret == -ENOENT; i++) {
-		key.objectid = dir;
-		key.type = types[i];
-		key.offset = 0;
-		btrfs_path_release(&path);
-		ret = dax_search_first(fs_info, root, &key, &path);
-		if (ret > 0)
-			ret = -ENOENT;
-		if (ret)
-			continue;
-		eb_item_key(path.nodes[0], &key, path.slots[0]);
-		if (key.objectid != dir || key.type != types[i]) {
-			ret = -ENOENT;
-			continue;
-		}
-		ret = ref_entry(eb_item_ptr(path.nodes[0], path.slots[0]),
-				eb_item_size(path.nodes[0], path.slots[0]),
-				key.type, key.offset, &cur, &rn);
-		if (!ret)
-			ret = path_prepend(pb, rn.name, rn.len);
-		if (!ret)
-			ret = path_prepend(pb, "/", 1);
-		if (!ret)
-			*parent = rn.parent;
-	}
-	btrfs_path_release(&path);
-	return ret;
-}
-
-/* Calls cb with "/" + the path of dir + "/" + name. */
-static int path_emit(struct btrfs_fs_info *fs_info,
-		     const struct btrfs_root *root, const struct ref_name *rn,
-		     int (*cb)(const char *path, void *ctx), void *ctx,
-		     int *cb_ret)
-{
-	struct path_buf pb = { NULL, 0, 0 };
-	u64 dir = rn->parent;
-	int depth = 0, ret;
-
-	ret = path_prepend(&pb, "", 1);
-	if (!ret)
-		ret = path_prepend(&pb, rn->name, rn->len);
-	if (!ret)
-		ret = path_prepend(&pb, "/", 1);
-	while (!ret && dir != BTRFS_FIRST_FREE_OBJECTID) {
-		if (++depth > PATH_MAX_DEPTH)
-			ret = -ELOOP;
-		else
-			ret = dir_parent(fs_info, root, dir, &pb, &dir);
-	}
-	if (!ret)
-		*cb_ret = cb(pb.buf + pb.start, ctx);
-	free(pb.buf);
-	return ret;
-}
-
-/*
- * Calls path_emit() for every name in every item of one ref type.  The
- * item is copied: path_emit() searches the tree while the walk goes on.
- */
-static int refs_walk(struct btrfs_fs_info *fs_info,
-		     const struct btrfs_root *root, u64 ino, u8 type,
-		     int (*cb)(const char *path, void *ctx), void *ctx,
-		     int *cb_ret)
-{
-	struct btrfs_key key = { ino, type, 0 };
-	struct btrfs_path path;
-	struct ref_name rn;
-	u8 *copy = malloc(fs_info->sb.nodesize);
-	u32 size, cur;
-	int ret;
-
-	if (!copy)
-		return -ENOMEM;
-	btrfs_path_init(&path);
-	ret = dax_search_first(fs_info, root, &key, &path);
-	while (ret == 0 && !*cb_ret) {
-		eb_item_key(path.nodes[0], &key, path.slots[0]);
-		if (key.objectid != ino || key.type != type)
-			break;
-		size = eb_item_size(path.nodes[0], path.slots[0]);
-		if (size > fs_info->sb.nodesize) {
-			ret = -EUCLEAN;
-			break;
-		}
-		memcpy(copy, eb_item_ptr(path.nodes[0], path.slots[0]), size);
-		for (cur = 0; cur < size && !ret && !*cb_ret;) {
-			ret = ref_entry(copy, size, type, key.offset, &cur, &rn);
-			if (!ret)
-				ret = path_emit(fs_info, root, &rn, cb, ctx,
-						cb_ret);
-		}
-		if (!ret && !*cb_ret)
-			ret = btrfs_next_item(fs_info, &path);
-	}
-	btrfs_path_release(&path);
-	free(copy);
-	return ret < 0 ? ret : 0;
-}
-
 int btrfs_dax_inode_paths(struct btrfs_dax_fs *fs, uint64_t subvol,
 			  uint64_t ino,
 			  int (*cb)(const char *path, void *ctx), void *ctx)
@@ -342,29 +135,23 @@ int btrfs_dax_inode_paths(struct btrfs_dax_fs *fs, uint64_t subvol,
 	struct btrfs_dax_inode inode;
 	struct btrfs_fs_info *fs_info;
 	struct btrfs_root root;
-	int ret, cb_ret = 0;
+	int ret;
 
 	if (!fs || !cb)
 		return -EINVAL;
 	ret = btrfs_dax_inode_get(fs, subvol, ino, &inode);
 	if (ret)
 		return ret;
-	if (ino == BTRFS_FIRST_FREE_OBJECTID)
-		return cb("/", ctx);
 	fs_info = fs->fs_info;
 	ret = dax_subvol_root(fs_info, subvol, &root);
 	if (ret)
 		return ret;
-	ret = refs_walk(fs_info, &root, ino, BTRFS_INODE_REF_KEY, cb, ctx,
-			&cb_ret);
-	if (!ret && !cb_ret)
-		ret = refs_walk(fs_info, &root, ino, BTRFS_INODE_EXTREF_KEY,
-				cb, ctx, &cb_ret);
-	if (ret)
+	ret = btrfs_inode_paths(fs_info, &root, ino, cb, ctx);
+	if (ret < 0)
 		return dax_fail(fs_info, ret,
 				"cannot resolve the paths of inode %llu of subvolume %llu: %s",
 				(unsigned long long)ino,
 				(unsigned long long)root.objectid,
 				strerror(-ret));
-	return cb_ret;
+	return ret;
 }
