@@ -25,6 +25,12 @@ struct owner_file {
 	char **paths;		/* every path of the inode from the filesystem top,
 				 * e.g. "/snap1/dir/file" (hard links: several) */
 	u32 nr_paths;
+	/*
+	 * BTRFS_COMPRESS_* of the extent; when not 0 one bad byte spoils the
+	 * whole extent, so [file_offset, +len) is every byte of the file the
+	 * file extent item maps from it, not just the queried bytes.
+	 */
+	u8 compression;
 };
 
 enum owner_kind {
@@ -33,6 +39,8 @@ enum owner_kind {
 	OWNER_DATA,		/* a data extent */
 	OWNER_SUPERBLOCK,	/* a superblock copy (physical ranges only) */
 	OWNER_UNALLOCATED,	/* device bytes in no device extent (physical only) */
+	OWNER_PARITY,		/* RAID5/6 parity (physical only); logical is the
+				 * start of its full stripe */
 };
 
 /* One piece of a queried range with a single owner. */

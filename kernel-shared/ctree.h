@@ -383,6 +383,30 @@ int btrfs_search_first(struct btrfs_fs_info *fs_info,
 int btrfs_read_root(struct btrfs_fs_info *fs_info, u64 objectid,
 		    struct btrfs_root *root, struct btrfs_root_item *item);
 
+/* Extent back references (backref.c). */
+
+/* One back reference of an extent, inline or keyed, in host order. */
+struct extent_ref {
+	u8 type;	/* BTRFS_*_REF_KEY */
+	u64 root;	/* TREE_BLOCK_REF, EXTENT_DATA_REF, EXTENT_OWNER_REF */
+	u64 parent;	/* SHARED_BLOCK_REF, SHARED_DATA_REF: the parent block */
+	u64 ino;	/* EXTENT_DATA_REF: the inode */
+	u64 offset;	/* EXTENT_DATA_REF: file offset minus extent offset */
+	u32 count;	/* data refs: how many file extent items; else 1 */
+};
+
+/* Where the inline refs of an EXTENT_ITEM/METADATA_ITEM with flags start. */
+u32 extent_item_refs_start(const struct btrfs_key *key, u64 flags);
+/*
+ * Decodes the inline ref at item[*cur] and moves *cur past it: 0, 1 when
+ * *cur is at the item's end, -EUCLEAN for an unknown type or an overrun.
+ */
+int extent_inline_ref_next(const u8 *item, u32 size, u32 *cur,
+			   struct extent_ref *ref);
+/* Decodes a keyed ref item: 0, 1 when key is not a ref type, -EUCLEAN. */
+int extent_keyed_ref_decode(const struct btrfs_key *key, const u8 *item,
+			    u32 size, struct extent_ref *ref);
+
 /* Paths from back references (inode-paths.c). */
 
 /*
