@@ -383,4 +383,5 @@ test_data
 test_read_error
 test_badblocks
 test_mounted
+[ -n "${KEEP:-}" ] && cp -r "$work" /tmp/scrub/keep
 test_done
