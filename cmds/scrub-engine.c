@@ -23,6 +23,8 @@
 
 /* One read of a run of data extents. */
 #define SCRUB_IO_SIZE	(4ULL << 20)
+/* How far ahead of the piece being verified the kernel is asked to read. */
+#define SCRUB_PREFETCH	(16ULL << 20)
 /* Gaps between extents up to this are read through rather than skipped. */
 #define SCRUB_GAP_MAX	(1ULL << 20)
 /* Physical pieces of one SCRUB_IO_SIZE read (RAID0/10: 64 KiB stripes). */
@@ -934,6 +936,26 @@ static int data_sectors_check(struct scrub_ctx *sc, struct dax_cache *dc,
 	return 0;
 }
 
+/* Asks the kernel to start reading [logical, logical+len) of a mirror, so
+ * that the disk works while the previous piece is verified. */
+static void mirror_prefetch(const struct chunk_map *map, int mirror,
+			    u64 logical, u64 len)
+{
+	while (len) {
+		struct btrfs_io_copy copy;
+		u64 contig, n;
+
+		if (chunk_map_locate(map, logical, mirror, &copy, &contig) ||
+		    !copy.stripe->dev || copy.stripe->dev->fd < 0)
+			return;
+		n = contig < len ? contig : len;
+		posix_fadvise(copy.stripe->dev->fd, (off_t)copy.physical,
+			      (off_t)n, POSIX_FADV_WILLNEED);
+		logical += n;
+		len -= n;
+	}
+}
+
 /* Scrubs data extents d[first, last) as one run, in SCRUB_IO_SIZE pieces. */
 static int data_run_scrub(struct scrub_ctx *sc, struct dax_cache *dc,
 			  const struct chunk_map *map, struct data_ext *d,
@@ -961,8 +983,15 @@ static int data_run_scrub(struct scrub_ctx *sc, struct dax_cache *dc,
 	}
 	for (pos = rs; pos < re; pos += SCRUB_IO_SIZE) {
 		u64 len = re - pos < SCRUB_IO_SIZE ? re - pos : SCRUB_IO_SIZE;
+		u64 ahead = pos + len, alen = SCRUB_PREFETCH;
 
+		if (pos == rs)
+			ahead = pos, alen += len;
+		if (ahead + alen > re)
+			alen = re > ahead ? re - ahead : 0;
 		for (m = 0; m < ncopies; m++) {
+			if (alen)
+				mirror_prefetch(map, m, ahead, alen);
 			mirror_read(sc, map, m, pos, len, &mbs[m]);
 			for (i = 0; i < mbs[m].nsegs; i++)
 				if (mbs[m].segs[i].dev)
