@@ -324,6 +324,64 @@ test_badblocks() {
 	expect bad "malformed list: exit status" "$STATUS" 1
 }
 
+test_super() {
+	local img=$work/super.img sum
+	cp "$BASE" "$img"
+	flip "$img" $((64 * 1048576 + 0x40 + 3))
+	sum=$(sha256sum < "$img")
+	scrub super-ro start -r -R "$img" || return
+	expect super-ro "-r: super_errors" "$(raw super-ro super_errors)" 1
+	expect super-ro "-r: image bytes identical" "$(sha256sum < "$img")" "$sum"
+	scrub super start "$img" || return
+	expect super "exit status" "$STATUS" 0 "$work/super.out"
+	has super "the copy named" "^error: superblock copy 2 \(devid 1 offset 67108864\)"
+	has super "repair reported" "^fixed: superblock copy 2 devid 1\$"
+	"$STOCK_BTRFS" inspect-internal dump-super -s 1 "$img" > "$work/super-dump.log" 2>&1
+	expect super "stock dump-super -s 1 accepts the rewritten copy" \
+		"$(grep -cE '^csum\s.*\[match\]|^bytenr\s+67108864$' "$work/super-dump.log")" 2 "$work/super-dump.log"
+	"$STOCK_BTRFS" check "$img" > "$work/super-check.log" 2>&1
+	expect super "stock check clean afterwards" "$?" 0 "$work/super-check.log"
+	scrub super-again start -R "$img" || return
+	expect super-again "second scrub: super_errors" "$(raw super-again super_errors)" 0
+}
+
+# DUP data: a bad checksummed copy is rewritten from the good one.
+test_dup_data() {
+	local img=$work/dupdata.img dev bytenr p1 p2
+	truncate -s 512M "$img"
+	if ! "$OUR_MKFS" -q -f -m dup -d dup "$img" > "$work/dupdata-mkfs.log" 2>&1; then
+		skip "$T: dup data" "our mkfs has no -d dup: $(head -1 "$work/dupdata-mkfs.log")"
+		return
+	fi
+	dev=$(loop_attach "$img") || { fail "$T: dup data" "losetup failed"; return; }
+	if ! { fs_mount "$dev" "$work/mnt3" &&
+	       head -c 1M /dev/urandom > "$work/mnt3/f" && sync &&
+	       ino=$(stat -c %i "$work/mnt3/f") && fs_umount "$work/mnt3"; }; then
+		fs_umount "$work/mnt3"
+		loop_detach "$dev"
+		fail "$T: dup data" "kernel workload failed"
+		return
+	fi
+	loop_detach "$dev"
+	read -r bytenr _ <<< "$(extent_of "$img" "$ino")"
+	p1=$(phys "$img" "$bytenr" 1)
+	p2=$(phys "$img" "$bytenr" 2)
+	flip "$img" $((p1 + 12288 + 7))
+	scrub dupdata start -R "$img" || return
+	expect dupdata "exit status" "$STATUS" 0 "$work/dupdata.out"
+	expect dupdata "csum_errors" "$(raw dupdata csum_errors)" 1
+	expect dupdata "corrected_errors" "$(raw dupdata corrected_errors)" 1
+	has dupdata "repair reported" "^fixed: data $((bytenr + 12288)) len 4096 copy 1\$"
+	if cmp -s <(dd if="$img" bs=4096 skip=$((p1 / 4096)) count=256 status=none) \
+		  <(dd if="$img" bs=4096 skip=$((p2 / 4096)) count=256 status=none); then
+		pass "$T: dupdata: both copies equal after the repair"
+	else
+		fail "$T: dupdata: both copies equal after the repair"
+	fi
+	scrub dupdata-again start -R "$img" || return
+	expect dupdata-again "second scrub: csum_errors" "$(raw dupdata-again csum_errors)" 0
+}
+
 test_mounted() {
 	local img=$work/mounted.img dev sum
 	cp "$BASE" "$img"
@@ -382,6 +440,8 @@ test_tree_both_copies
 test_data
 test_read_error
 test_badblocks
+test_super
+test_dup_data
 test_mounted
 [ -n "${KEEP:-}" ] && cp -r "$work" /tmp/scrub/keep
 test_done
