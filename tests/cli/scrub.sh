@@ -123,43 +123,16 @@ extent_of() {
 		inext && /extent data disk byte/ { print $5, $7; exit }'
 }
 
-# stock_figures IMAGE: "TREE_BYTES DATA_BYTES DATA_EXTENTS" from stock's
-# extent and chunk trees: every tree block times its chunk's copies.
+# stock_figures DEV...: "TREE_BYTES DATA_BYTES DATA_EXTENTS" from stock's
+# chunk and extent trees (tests/scrub-figures.awk).
 stock_figures() {
 	{
-		"$STOCK_BTRFS" inspect-internal dump-tree -t chunk "$1"
+		"$STOCK_BTRFS" inspect-internal dump-tree -t chunk "$@"
 		echo "=== extent"
-		"$STOCK_BTRFS" inspect-internal dump-tree -t extent "$1"
+		"$STOCK_BTRFS" inspect-internal dump-tree -t extent "$@"
 		echo "=== super"
 		"$STOCK_BTRFS" inspect-internal dump-super "$1"
-	} 2>/dev/null | awk '
-	function copies(l,   i) {
-		for (i = 1; i <= n; i++)
-			if (l >= cl[i] && l < cl[i] + clen[i])
-				return cc[i]
-		return 0
-	}
-	/^=== extent/ { ext = 1; next }
-	/^=== super/ { ext = 0; sup = 1; next }
-	!ext && !sup && /CHUNK_ITEM/ { c = $6; sub(/\)/, "", c); n++; cl[n] = c + 0 }
-	!ext && !sup && /^\t\tlength / { clen[n] = $2 + 0; prof = $8 }
-	!ext && !sup && /num_stripes/ {
-		cc[n] = (prof ~ /DUP|RAID1/) ? $2 + 0 : 1
-	}
-	ext && $1 == "item" && ($5 == "METADATA_ITEM" || $5 == "EXTENT_ITEM") {
-		key = $4; sub(/\(/, "", key); key += 0
-		len = $6; sub(/\)/, "", len); len += 0
-		kind = $5; next
-	}
-	ext && /flags TREE_BLOCK/ && kind != "" { tb[key] = 1; kind = "" ; next }
-	ext && /flags DATA/ && kind == "EXTENT_ITEM" {
-		data += len * copies(key); dext += copies(key); kind = ""
-	}
-	sup && $1 == "nodesize" { ns = $2 }
-	END {
-		for (b in tb) tree += ns * copies(b)
-		printf "%d %d %d\n", tree, data, dext
-	}'
+	} 2>/dev/null | awk -f "$TEST_TOP/tests/scrub-figures.awk"
 }
 
 # -------------------------------------------------------------- the tests
