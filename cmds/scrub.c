@@ -529,10 +529,11 @@ static int cmd_scrub_start(const struct cmd_struct *cmd, int argc, char **argv)
 	}
 	start_report(&sc, &st, &o);
 	totals(sc.devs, sc.nr_devs, c);
-	if (ret)
-		ret = 1;
-	else if (c[SC_UNCORRECTABLE])
+	/* Damage found outweighs a scrub that could not read everything. */
+	if (c[SC_UNCORRECTABLE])
 		ret = 3;
+	else if (ret)
+		ret = 1;
 out:
 	ctx_free(&sc);
 	btrfs_close_fs(sc.fs_info);
