@@ -56,9 +56,6 @@ NOT_IMPLEMENTED_GROUP(cmd_rescue, "rescue",
 NOT_IMPLEMENTED_CMD(cmd_restore, "restore",
 	"btrfs restore [options] <device> <path>",
 	"Copy files out of a damaged, unmounted filesystem");
-NOT_IMPLEMENTED_GROUP(cmd_scrub, "scrub",
-	"verify checksums of data and metadata",
-	"Read all data and metadata and verify checksums");
 NOT_IMPLEMENTED_CMD(cmd_send, "send", "btrfs send [options] <subvol> [<subvol>...]",
 	"Write a stream describing subvolumes to stdout");
 NOT_IMPLEMENTED_GROUP(cmd_subvolume, "subvolume",
@@ -134,7 +131,7 @@ static const struct cmd_struct *const btrfs_commands[] = {
 	&cmd_replace,
 	&cmd_rescue,
 	&cmd_restore,
-	&cmd_scrub,
+	&cmd_struct_scrub,
 	&cmd_send,
 	&cmd_subvolume,
 	&cmd_help,

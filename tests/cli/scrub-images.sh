@@ -1,0 +1,63 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# btrfs scrub start -r on every image of the catalogue in tests/common.sh
+# (every profile incl. RAID0/1/10/5/6/1C4 on four devices, mixed block
+# groups, every checksum type, node sizes, kernel-written images): clean
+# images give exit 0, no error, and tree and data bytes equal to what stock
+# dump-tree's extent and chunk trees say must be read; never a crash.
+
+# shellcheck source=tests/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
+
+T=scrub-images
+
+stock_figures() {
+	{
+		"$STOCK_BTRFS" inspect-internal dump-tree -t chunk "$@"
+		echo "=== extent"
+		"$STOCK_BTRFS" inspect-internal dump-tree -t extent "$@"
+		echo "=== super"
+		"$STOCK_BTRFS" inspect-internal dump-super "$1"
+	} 2>/dev/null | awk -f "$TEST_TOP/tests/scrub-figures.awk"
+}
+
+raw() {
+	awk -v k="$2:" '$1 == k { print $2; exit }' "$1"
+}
+
+scrub_image() {
+	local name=$1 out why tree data dext got errs c
+	if ! image_get "$name"; then
+		skip "$T: $name" "$IMAGE_WHY"
+		return
+	fi
+	out=$work/$name
+	run_tool "$out" "$OUR_BTRFS" scrub start -r -R "${IMAGE_DEVS[@]}"
+	c=$?
+	if why=$(crash_reason "$c" "$out.err"); then
+		fail "$T: $name" "$why" "$out.err"
+		return
+	fi
+	read -r tree data dext <<< "$(stock_figures "${IMAGE_DEVS[@]}")"
+	errs=0
+	for k in read_errors csum_errors verify_errors super_errors \
+		 uncorrectable_errors; do
+		errs=$((errs + $(raw "$out.out" "$k")))
+	done
+	got="$c $errs $(raw "$out.out" tree_bytes_scrubbed) $(raw "$out.out" data_bytes_scrubbed) $(raw "$out.out" data_extents_scrubbed)"
+	if [ "$got" = "0 0 $tree $data $dext" ]; then
+		pass "$T: $name"
+	else
+		fail "$T: $name" "exit, errors, tree, data bytes, data extents: got '$got', want '0 0 $tree $data $dext'" "$out.out"
+	fi
+}
+
+test_init "$T"
+work=$TEST_WORKDIR/scrub-images
+mkdir -p "$work"
+export BTRFS_DAX_SCRUB_STATUS_DIR=$work
+for img in $IMAGES_MKFS $IMAGES_KERNEL; do
+	scrub_image "$img"
+done
+test_done
