@@ -351,9 +351,10 @@ static bool reserve_ok(struct btrfs_trans_handle *trans)
 
 	if (trans->committing)
 		return true;
+	/* One queued extent change per new block, freed block, data extent. */
 	want = (u64)trans->fs_info->sb.nodesize *
-	       (BTRFS_COMMIT_RESERVE_BLOCKS + trans->dirty.count +
-		trans->pinned.nr + trans->refs.count);
+	       (BTRFS_COMMIT_RESERVE_BLOCKS + trans->refs.count +
+		trans->pinned.nr);
 	for (i = 0; i < rw->nr_bgs && have <= want; i++)
 		if (bg_allocatable(&rw->bgs[i]))
 			have += range_set_bytes(&rw->bgs[i].free);
