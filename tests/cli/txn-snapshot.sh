@@ -70,7 +70,7 @@ make_fs() {
 	truncate -s 256M "$img"
 	"$MKFS" -q -f -n 4096 "$img" > "$dir/mkfs.out" 2>&1 || return 1
 	loop=$(loop_attach "$img") || return 1
-	if ! fs_mount "$loop" "$mnt"; then
+	if ! fs_mount "$loop" "$mnt" noatime; then
 		loop_detach "$loop"
 		return 1
 	fi
@@ -181,10 +181,27 @@ cycle() {
 # How many inodes to visit: every inode number the workload can have used.
 ALL=256:3000
 
+# shared_refs IMAGE: how many blocks have full back references, and how
+# many shared back references there are.
+shared_refs() {
+	"$OUR_BTRFS" inspect-internal dump-tree -t extent "$1" | awk '
+	/FULL_BACKREF/ { full++ } /shared (data|block) backref/ { shared++ }
+	END { print full + 0, shared + 0 }'
+}
+
 test_metadata() {
-	local img=$dir/meta.img
+	local img=$dir/meta.img before after
+	before=$(shared_refs "$img")
 	edit_trees "original: inode items and xattrs of every file" "$img" 5 \
 		tree=5 touch=$ALL inoxattr=$ALL:user.cow:100 || return
+	after=$(shared_refs "$img")
+	# The original owned the shared blocks: they keep their children by
+	# full back references now.
+	if [ "${after% *}" -gt "${before% *}" ] && [ "${after#* }" -gt "${before#* }" ]; then
+		pass "txn-snapshot: blocks the snapshots share got full back references ($before -> $after)"
+	else
+		fail "txn-snapshot: sharing" "full back references and shared refs $before -> $after"
+	fi
 	edit_trees "snapshot: inode items and xattrs" "$img" "$SNAP1" \
 		tree="$SNAP1" touch=$ALL inoxattr=$ALL:user.cow:700 || return
 	edit_trees "snapshot of the snapshot: inode items and xattrs" "$img" \
@@ -257,7 +274,7 @@ test_data() {
 		fail "txn-snapshot: data checksums" "stock check --check-data-csum fails" "$dir/last-check"
 	fi
 	loop=$(loop_attach "$img") || return
-	if fs_mount "$loop" "$mnt"; then
+	if fs_mount "$loop" "$mnt" noatime; then
 		head -c 500K /dev/urandom > "$mnt/snap1/after-us"
 		"$STOCK_BTRFS" -q subvolume snapshot "$mnt/snap1" "$mnt/snap3"
 		sync
