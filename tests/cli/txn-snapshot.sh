@@ -13,6 +13,8 @@
 #   - our check and stock `btrfs check` are clean;
 #   - the dump-tree of every tree the transaction did not touch is as it
 #     was;
+# txn-torture changes the snapshot and then the original at random, with
+# aborted transactions among the committed ones;
 # and at the end the kernel mounts it and every file of every subvolume
 # reads back as it was written (sha256).
 # After xattrs set and deleted again twice, the tree blocks reachable from
@@ -128,18 +130,18 @@ dump_tree() {
 		grep -v '^bytes used '
 }
 
-# edit_trees NAME IMAGE TREES-CHANGED OP...: one transaction; the trees of
-# TREES (5 SNAP1 SNAP2) not in TREES-CHANGED must not change.
-edit_trees() {
-	local name=$1 img=$2 changed=$3 t
-	shift 3
+# trees_save IMAGE: the dump of the three trees, to compare later.
+trees_save() {
+	local t
 	for t in 5 "$SNAP1" "$SNAP2"; do
-		dump_tree "$img" "$t" > "$dir/tree-$t.before"
+		dump_tree "$1" "$t" > "$dir/tree-$t.before"
 	done
-	if ! "$TOOLS/txn-edit" -M "$img" "$@" > "$dir/last-edit" 2>&1; then
-		fail "txn-snapshot: $name" "txn-edit failed" "$dir/last-edit"
-		return 1
-	fi
+}
+
+# trees_verify NAME IMAGE TREES-CHANGED: checks are clean and the trees
+# not in TREES-CHANGED are as trees_save found them.
+trees_verify() {
+	local name=$1 img=$2 changed=$3 t
 	if ! check_clean "$img"; then
 		fail "txn-snapshot: $name" "check is not clean" "$dir/last-check"
 		return 1
@@ -154,6 +156,18 @@ edit_trees() {
 	pass "txn-snapshot: $name, checks clean, other trees unchanged"
 }
 
+# edit_trees NAME IMAGE TREES-CHANGED OP...: one transaction of txn-edit.
+edit_trees() {
+	local name=$1 img=$2 changed=$3
+	shift 3
+	trees_save "$img"
+	if ! "$TOOLS/txn-edit" -M "$img" "$@" > "$dir/last-edit" 2>&1; then
+		fail "txn-snapshot: $name" "txn-edit failed" "$dir/last-edit"
+		return 1
+	fi
+	trees_verify "$name" "$img" "$changed"
+}
+
 # blocks_accounted IMAGE: the tree blocks reachable from every tree are
 # exactly the blocks with a METADATA_ITEM (no leak, nothing missing).
 blocks_accounted() {
@@ -164,6 +178,9 @@ blocks_accounted() {
 		sort -u > "$dir/items"
 	[ -s "$dir/items" ] && cmp -s "$dir/reachable" "$dir/items"
 }
+
+# How many inodes to visit: every inode number the workload can have used.
+ALL=256:3000
 
 # cycle IMAGE N: an xattr set on every inode of the three trees, and
 # deleted again.
@@ -177,9 +194,6 @@ cycle() {
 		inodelxattr=$ALL:user.again tree="$SNAP2" \
 		inodelxattr=$ALL:user.again
 }
-
-# How many inodes to visit: every inode number the workload can have used.
-ALL=256:3000
 
 # shared_refs IMAGE: how many blocks have full back references, and how
 # many shared back references there are.
@@ -222,6 +236,24 @@ test_metadata() {
 	else
 		fail "txn-snapshot: space accounting" "reachable blocks and extent items differ" "$dir/items"
 	fi
+}
+
+# test_torture: random xattr inserts, deletes and resizes on the top
+# directory of the first snapshot, some transactions aborted, checked
+# against a model after each (txn-torture), then the same on the original.
+test_torture() {
+	local img=$dir/torture.img t
+	cp --sparse=always "$dir/meta.orig.img" "$img"
+	for t in "$SNAP1" 5; do
+		trees_save "$img"
+		if ! "$TOOLS/txn-torture" -s 7 -t 12 -n 150 -T "$t" "$img" \
+				> "$dir/last-edit" 2>&1; then
+			fail "txn-snapshot: torture of tree $t" "txn-torture failed" "$dir/last-edit"
+			return
+		fi
+		trees_verify "torture of tree $t ($(head -n 1 "$dir/last-edit"))" \
+			"$img" "$t" || return
+	done
 }
 
 # expect_freed NAME IMAGE BYTES OP...: the edit frees exactly BYTES of data.
@@ -290,6 +322,7 @@ if ! make_fs "$dir/meta.img"; then
 	test_done
 fi
 cp --sparse=always "$dir/meta.img" "$dir/data.img"
+cp --sparse=always "$dir/meta.img" "$dir/meta.orig.img"
 cp "$dir/sums" "$dir/sums.orig"
 levels=$(dump_tree "$dir/meta.img" 5 |
 	awk '/^node / { print $4; exit } /^leaf / { print 0; exit }')
@@ -297,6 +330,7 @@ if [ "${levels:-0}" -lt 2 ]; then
 	fail "txn-snapshot" "the fs tree has root level ${levels:-?}, want at least 2"
 fi
 test_metadata
+test_torture
 cp "$dir/sums.orig" "$dir/sums"
 test_data
 test_done
