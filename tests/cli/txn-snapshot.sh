@@ -4,7 +4,8 @@
 # Offline edits of trees that share blocks with snapshots.  The kernel
 # writes a filesystem (4 KiB nodes, so the fs tree has three levels): small
 # files, files with data extents, a hole, a preallocated extent, reflinks
-# of a whole file and of part of one, then a snapshot of the top subvolume
+# of a whole file and of part of one, 40 reflinks of one file (more
+# references than fit in its extent item), then a snapshot of the top subvolume
 # and a snapshot of that snapshot, and data written only to the original
 # afterwards.  Then txn-edit changes, one transaction each, the original,
 # the first snapshot and the snapshot of the snapshot: inode items of every
@@ -83,6 +84,12 @@ make_fs() {
 	done
 	for ((i = 0; i < 120; i++)); do
 		head -c $((4096 * (1 + i % 7))) /dev/urandom > "$m/data/d$i"
+	done
+	# Enough references to one extent that they cannot all be inline.
+	mkdir "$m/clones"
+	for ((i = 0; i < 40; i++)); do
+		cp --reflink=always "$m/data/d3" "$m/clones/c$i"
+		printf 'small file %d\n' "$i" > "$m/clones/s$i"
 	done
 	head -c 2M /dev/urandom > "$m/big"
 	cp --reflink=always "$m/big" "$m/big-clone"
@@ -195,23 +202,28 @@ cycle() {
 		inodelxattr=$ALL:user.again
 }
 
-# shared_refs IMAGE: how many blocks have full back references, and how
-# many shared back references there are.
+# shared_refs IMAGE: how many blocks have full back references, how many
+# shared back references there are, and how many of them are items of
+# their own (keyed, where the extent item had no room or keyed ones).
 shared_refs() {
 	"$OUR_BTRFS" inspect-internal dump-tree -t extent "$1" | awk '
 	/FULL_BACKREF/ { full++ } /shared (data|block) backref/ { shared++ }
-	END { print full + 0, shared + 0 }'
+	$1 == "item" && $5 ~ /^SHARED_(DATA|BLOCK)_REF$/ { keyed++ }
+	END { print full + 0, shared + 0, keyed + 0 }'
 }
 
 test_metadata() {
-	local img=$dir/meta.img before after
+	local img=$dir/meta.img before after a b
 	before=$(shared_refs "$img")
 	edit_trees "original: inode items and xattrs of every file" "$img" 5 \
 		tree=5 touch=$ALL inoxattr=$ALL:user.cow:100 || return
 	after=$(shared_refs "$img")
 	# The original owned the shared blocks: they keep their children by
 	# full back references now.
-	if [ "${after% *}" -gt "${before% *}" ] && [ "${after#* }" -gt "${before#* }" ]; then
+	read -r -a b <<< "$before"
+	read -r -a a <<< "$after"
+	if [ "${a[0]}" -gt "${b[0]}" ] && [ "${a[1]}" -gt "${b[1]}" ] &&
+	   [ "${a[2]}" -gt "${b[2]}" ]; then
 		pass "txn-snapshot: blocks the snapshots share got full back references ($before -> $after)"
 	else
 		fail "txn-snapshot: sharing" "full back references and shared refs $before -> $after"
