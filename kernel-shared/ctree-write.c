@@ -274,24 +274,110 @@ static void path_set(struct btrfs_path *path, int level,
 
 /* ---- copy-on-write ---- */
 
-/* Blocks shared with a snapshot need reference updates we do not do. */
-static int cow_check_shared(struct btrfs_trans_handle *trans,
-			    const struct btrfs_trans_root *root,
-			    const struct extent_buffer *eb)
+/* Trees whose blocks snapshots may share: subvolumes and snapshots. */
+static bool root_shareable(const struct btrfs_trans_root *root)
 {
-	u64 last_snap = root->has_item ?
-			btrfs_root_last_snapshot(&root->item) : 0;
+	u64 id = root->root.objectid;
 
-	if (eb_owner(eb) != root->root.objectid ||
-	    (btrfs_header_flags(eb_header(eb)) & BTRFS_HEADER_FLAG_RELOC) ||
-	    (last_snap && eb_generation(eb) <= last_snap)) {
-		btrfs_err_set(trans->fs_info,
-			"tree block %llu of tree %llu may be shared with a snapshot, not supported",
-			(unsigned long long)eb->start,
-			(unsigned long long)root->root.objectid);
-		return -EOPNOTSUPP;
+	return root->has_item &&
+	       (id == BTRFS_FS_TREE_OBJECTID ||
+		id == BTRFS_DATA_RELOC_TREE_OBJECTID ||
+		(id >= BTRFS_FIRST_FREE_OBJECTID && id <= BTRFS_LAST_FREE_OBJECTID));
+}
+
+static int cow_refuse(struct btrfs_trans_handle *trans,
+		      const struct btrfs_trans_root *root,
+		      const struct extent_buffer *eb, const char *why)
+{
+	btrfs_err_set(trans->fs_info, "tree block %llu of tree %llu %s",
+		      (unsigned long long)eb->start,
+		      (unsigned long long)root->root.objectid, why);
+	return -EOPNOTSUPP;
+}
+
+/*
+ * The references of a block about to be copied, as the kernel counts
+ * them: a block of a shareable tree written before the tree's last
+ * snapshot (or by relocation, or owned by another tree) may have other
+ * referrers; any other block has one reference, from its parent or root.
+ */
+static int cow_refs(struct btrfs_trans_handle *trans,
+		    const struct btrfs_trans_root *root,
+		    const struct extent_buffer *eb, u64 *refs, u64 *flags)
+{
+	u64 hflags = btrfs_header_flags(eb_header(eb));
+	u64 last_snap;
+	int ret;
+
+	*refs = 1;
+	*flags = 0;
+	if (!root_shareable(root)) {
+		if (eb_owner(eb) != root->root.objectid ||
+		    (hflags & BTRFS_HEADER_FLAG_RELOC))
+			return cow_refuse(trans, root, eb,
+					  "is not owned by the tree alone");
+		return 0;
 	}
-	return 0;
+	if (btrfs_header_backref_rev(eb_header(eb)) < BTRFS_MIXED_BACKREF_REV)
+		return cow_refuse(trans, root, eb,
+				  "has old-style back references, not supported");
+	last_snap = btrfs_root_last_snapshot(&root->item);
+	if (eb_generation(eb) > last_snap && !(hflags & BTRFS_HEADER_FLAG_RELOC) &&
+	    eb_owner(eb) == root->root.objectid)
+		return 0;
+	ret = btrfs_lookup_extent_info(trans, eb->start, eb_level(eb), refs,
+				       flags);
+	if (!ret && *refs == 0) {
+		btrfs_err_set(trans->fs_info,
+			      "tree block %llu has no references",
+			      (unsigned long long)eb->start);
+		ret = -EUCLEAN;
+	}
+	return ret;
+}
+
+/*
+ * Moves the references of a block's children as the kernel's
+ * update_ref_for_cow() does when eb is copied for root (the copy has the
+ * same children, so eb stands for it).  A block
+ * others share keeps its children: if root owned it, its children get
+ * references from the old block itself (full back references) and the
+ * keyed ones of root now serve the copy; otherwise the copy gets keyed
+ * references of its own.  A block with full back references that only
+ * root still reaches hands its children over to the copy.  Then the old
+ * block loses root's reference, which frees it if it was the last.
+ */
+static int cow_update_refs(struct btrfs_trans_handle *trans,
+			   const struct btrfs_trans_root *root,
+			   const struct extent_buffer *eb)
+{
+	u64 id = root->root.objectid, refs, flags;
+	int ret;
+
+	ret = cow_refs(trans, root, eb, &refs, &flags);
+	if (ret)
+		return ret;
+	if (refs > 1) {
+		if (eb_owner(eb) == id && !(flags & BTRFS_BLOCK_FLAG_FULL_BACKREF)) {
+			ret = btrfs_queue_children_refs(trans, eb, id, true, 1);
+			if (!ret)
+				ret = btrfs_queue_block_flags(trans, eb->start,
+					eb_level(eb), BTRFS_BLOCK_FLAG_FULL_BACKREF);
+		} else {
+			ret = btrfs_queue_children_refs(trans, eb, id, false, 1);
+		}
+	} else if (flags & BTRFS_BLOCK_FLAG_FULL_BACKREF) {
+		ret = btrfs_queue_children_refs(trans, eb, id, false, 1);
+		if (!ret)
+			ret = btrfs_queue_children_refs(trans, eb, id, true, -1);
+	} else if (eb_owner(eb) != id) {
+		btrfs_err_set(trans->fs_info,
+			"tree block %llu of tree %llu is owned by tree %llu but referenced once, without full back references",
+			(unsigned long long)eb->start, (unsigned long long)id,
+			(unsigned long long)eb_owner(eb));
+		ret = -EUCLEAN;
+	}
+	return ret;
 }
 
 static void root_point_to(struct btrfs_trans_handle *trans,
@@ -321,7 +407,8 @@ static int cow_block(struct btrfs_trans_handle *trans,
 		*ret = extent_buffer_get(eb);
 		return 0;
 	}
-	err = cow_check_shared(trans, root, eb);
+	/* Before anything changes: a refusal leaves the trees as they are. */
+	err = cow_update_refs(trans, root, eb);
 	if (err)
 		return err;
 	block_first_key(eb, &first);

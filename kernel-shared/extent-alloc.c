@@ -351,8 +351,9 @@ static bool reserve_ok(struct btrfs_trans_handle *trans)
 
 	if (trans->committing)
 		return true;
+	/* One queued extent change per new block, freed block, data extent. */
 	want = (u64)trans->fs_info->sb.nodesize *
-	       (BTRFS_COMMIT_RESERVE_BLOCKS + trans->dirty.count +
+	       (BTRFS_COMMIT_RESERVE_BLOCKS + trans->refs.count +
 		trans->pinned.nr);
 	for (i = 0; i < rw->nr_bgs && have <= want; i++)
 		if (bg_allocatable(&rw->bgs[i]))
@@ -404,34 +405,6 @@ static int alloc_range(struct btrfs_trans_handle *trans, bool system,
 	return -ENOSPC;
 }
 
-static int ref_queue(struct btrfs_trans_handle *trans, u64 bytenr, u64 root,
-		     int level, enum btrfs_ref_action action,
-		     const struct btrfs_key *first_key)
-{
-	struct btrfs_delayed_ref *ref;
-	int ret;
-
-	if (u64_map_get(&trans->refs, bytenr)) {
-		btrfs_err_set(trans->fs_info,
-			      "tree block %llu changed twice in one transaction",
-			      (unsigned long long)bytenr);
-		return -EUCLEAN;
-	}
-	ref = calloc(1, sizeof(*ref));
-	if (!ref)
-		return -ENOMEM;
-	ref->bytenr = bytenr;
-	ref->root = root;
-	ref->level = level;
-	ref->action = action;
-	if (first_key)
-		ref->first_key = *first_key;
-	ret = u64_map_put(&trans->refs, bytenr, ref);
-	if (ret)
-		free(ref);
-	return ret;
-}
-
 static void header_init(struct btrfs_trans_handle *trans,
 			struct extent_buffer *eb, u64 owner, int level)
 {
@@ -480,13 +453,13 @@ int btrfs_alloc_tree_block(struct btrfs_trans_handle *trans,
 	eb->len = nodesize;
 	eb->refs = 1;
 	header_init(trans, eb, root->root.objectid, level);
-	err = ref_queue(trans, bytenr, root->root.objectid, level,
-			BTRFS_REF_ADD, first_key);
+	err = btrfs_queue_new_block(trans, bytenr, root->root.objectid, level,
+				    first_key);
 	if (err)
 		goto out_free;
 	err = u64_map_put(&trans->dirty, bytenr, eb);
 	if (err) {
-		free(u64_map_del(&trans->refs, bytenr));
+		btrfs_unqueue_new_block(trans, bytenr, root->root.objectid);
 		goto out_free;
 	}
 	root_used_add(root, nodesize);
@@ -506,9 +479,7 @@ int btrfs_free_tree_block(struct btrfs_trans_handle *trans,
 {
 	u32 nodesize = trans->fs_info->sb.nodesize;
 	struct extent_buffer *mine = u64_map_get(&trans->dirty, eb->start);
-	struct btrfs_delayed_ref *ref = u64_map_get(&trans->refs, eb->start);
 	struct btrfs_bg *bg = btrfs_bg_lookup(trans->rw, eb->start);
-	int err;
 
 	if (!bg)
 		return -EUCLEAN;
@@ -516,221 +487,15 @@ int btrfs_free_tree_block(struct btrfs_trans_handle *trans,
 	if (mine) {
 		u64_map_del(&trans->dirty, eb->start);
 		extent_buffer_put(mine);
-		if (ref && ref->action == BTRFS_REF_ADD) {
-			/* Never visible to anyone: free again at once. */
-			free(u64_map_del(&trans->refs, eb->start));
+		/* Never visible to anyone: free again at once. */
+		if (btrfs_unqueue_new_block(trans, eb->start,
+					    root->root.objectid))
 			return range_set_add(&bg->free, eb->start, nodesize);
-		}
 	}
-	err = ref_queue(trans, eb->start, root->root.objectid, eb_level(eb),
-			BTRFS_REF_DROP, NULL);
-	if (err)
-		return err;
-	return range_set_add(&trans->pinned, eb->start, nodesize);
-}
-
-/* ---- running the refs ---- */
-
-static bool fs_skinny(const struct btrfs_fs_info *fs_info)
-{
-	return fs_info->sb.incompat_flags &
-	       BTRFS_FEATURE_INCOMPAT_SKINNY_METADATA;
-}
-
-static int extent_item_insert(struct btrfs_trans_handle *trans,
-			      struct btrfs_trans_root *ext,
-			      const struct btrfs_delayed_ref *ref)
-{
-	bool skinny = fs_skinny(trans->fs_info);
-	u32 nodesize = trans->fs_info->sb.nodesize;
-	struct btrfs_key key = { ref->bytenr,
-		skinny ? BTRFS_METADATA_ITEM_KEY : BTRFS_EXTENT_ITEM_KEY,
-		skinny ? (u64)ref->level : nodesize };
-	u32 size = sizeof(struct btrfs_extent_item) +
-		   sizeof(struct btrfs_extent_inline_ref) +
-		   (skinny ? 0 : sizeof(struct btrfs_tree_block_info));
-	struct btrfs_extent_inline_ref *iref;
-	struct btrfs_extent_item *ei;
-	struct btrfs_path path;
-	u8 *p;
-	int ret;
-
-	btrfs_path_init(&path);
-	ret = btrfs_insert_empty_item(trans, ext, &path, &key, size);
-	if (ret) {
-		if (ret == -EEXIST)
-			btrfs_err_set(trans->fs_info,
-				"extent item for new tree block %llu exists",
-				(unsigned long long)ref->bytenr);
-		return ret;
-	}
-	p = eb_item_ptr(path.nodes[0], path.slots[0]);
-	ei = (struct btrfs_extent_item *)p;
-	btrfs_set_extent_refs(ei, 1);
-	btrfs_set_extent_generation(ei, trans->transid);
-	btrfs_set_extent_flags(ei, BTRFS_EXTENT_FLAG_TREE_BLOCK);
-	p += sizeof(*ei);
-	if (!skinny) {
-		struct btrfs_tree_block_info *info = (void *)p;
-
-		btrfs_cpu_key_to_disk(&info->key, &ref->first_key);
-		btrfs_set_tree_block_level(info, (u8)ref->level);
-		p += sizeof(*info);
-	}
-	iref = (struct btrfs_extent_inline_ref *)p;
-	btrfs_set_extent_inline_ref_type(iref, BTRFS_TREE_BLOCK_REF_KEY);
-	btrfs_set_extent_inline_ref_offset(iref, ref->root);
-	btrfs_path_release(&path);
-	return 0;
-}
-
-/* The extent item of a tree block must be exactly one ref from its tree. */
-static bool extent_item_single_ref(const struct extent_buffer *leaf, int slot,
-				   const struct btrfs_key *key, u64 root)
-{
-	u32 size = eb_item_size(leaf, slot);
-	u32 want = sizeof(struct btrfs_extent_item) +
-		   sizeof(struct btrfs_extent_inline_ref);
-	const u8 *p = eb_item_ptr(leaf, slot);
-	const struct btrfs_extent_item *ei = (const void *)p;
-	const struct btrfs_extent_inline_ref *iref;
-
-	if (key->type == BTRFS_EXTENT_ITEM_KEY)
-		want += sizeof(struct btrfs_tree_block_info);
-	if (size != want || btrfs_extent_refs(ei) != 1 ||
-	    btrfs_extent_flags(ei) != BTRFS_EXTENT_FLAG_TREE_BLOCK)
-		return false;
-	iref = (const void *)(p + want - sizeof(*iref));
-	return btrfs_extent_inline_ref_type(iref) == BTRFS_TREE_BLOCK_REF_KEY &&
-	       btrfs_extent_inline_ref_offset(iref) == root;
-}
-
-static int extent_item_find(struct btrfs_trans_handle *trans,
-			    struct btrfs_trans_root *ext,
-			    const struct btrfs_delayed_ref *ref,
-			    struct btrfs_key *found)
-{
-	struct btrfs_key key = { ref->bytenr, BTRFS_EXTENT_ITEM_KEY, 0 };
-	struct btrfs_path path;
-	int ret;
-
-	btrfs_path_init(&path);
-	ret = btrfs_search_ge_rw(trans, ext, &key, &path);
-	if (ret == 0) {
-		eb_item_key(path.nodes[0], found, path.slots[0]);
-		if (found->objectid != ref->bytenr ||
-		    (found->type != BTRFS_EXTENT_ITEM_KEY &&
-		     found->type != BTRFS_METADATA_ITEM_KEY))
-			ret = 1;
-		else if (!extent_item_single_ref(path.nodes[0], path.slots[0],
-						 found, ref->root))
-			ret = 2;
-	}
-	btrfs_path_release(&path);
-	if (ret == 1)
-		btrfs_err_set(trans->fs_info,
-			      "no extent item for tree block %llu",
-			      (unsigned long long)ref->bytenr);
-	else if (ret == 2)
-		btrfs_err_set(trans->fs_info,
-			      "tree block %llu is not referenced by tree %llu alone, not supported",
-			      (unsigned long long)ref->bytenr,
-			      (unsigned long long)ref->root);
-	return ret > 0 ? -EUCLEAN : ret;
-}
-
-static int extent_item_delete(struct btrfs_trans_handle *trans,
-			      struct btrfs_trans_root *ext,
-			      const struct btrfs_delayed_ref *ref)
-{
-	struct btrfs_key found;
-	int ret;
-
-	ret = extent_item_find(trans, ext, ref, &found);
-	if (ret)
-		return ret;
-	return btrfs_delete_item(trans, ext, &found);
-}
-
-static int ref_run_one(struct btrfs_trans_handle *trans,
-		       struct btrfs_trans_root *ext,
-		       const struct btrfs_delayed_ref *ref)
-{
-	u32 nodesize = trans->fs_info->sb.nodesize;
-	struct btrfs_bg *bg = btrfs_bg_lookup(trans->rw, ref->bytenr);
-	int ret;
-
-	if (!bg)
-		return -EUCLEAN;
-	if (ref->action == BTRFS_REF_ADD) {
-		ret = extent_item_insert(trans, ext, ref);
-		if (!ret)
-			ret = fst_remove_range(trans, bg, ref->bytenr, nodesize);
-		bg->used += nodesize;
-		trans->bytes_used += nodesize;
-	} else {
-		ret = extent_item_delete(trans, ext, ref);
-		if (!ret)
-			ret = fst_add_range(trans, bg, ref->bytenr, nodesize);
-		bg->used -= nodesize;
-		trans->bytes_used -= nodesize;
-	}
-	bg->dirty = true;
-	return ret;
-}
-
-static int ref_cmp(const void *a, const void *b)
-{
-	const struct btrfs_delayed_ref *x = *(void *const *)a;
-	const struct btrfs_delayed_ref *y = *(void *const *)b;
-
-	return x->bytenr < y->bytenr ? -1 : x->bytenr > y->bytenr;
-}
-
-/* Runs the refs queued so far; running them may queue more. */
-static int refs_run_batch(struct btrfs_trans_handle *trans,
-			  struct btrfs_trans_root *ext)
-{
-	void **batch;
-	u32 nr, i;
-	int ret;
-
-	ret = u64_map_values(&trans->refs, &batch, &nr);
-	if (ret)
-		return ret;
-	u64_map_free(&trans->refs);
-	qsort(batch, nr, sizeof(*batch), ref_cmp);
-	/* A new group's items must exist before its blocks' refs run. */
-	for (i = 0; i < nr && !ret; i++) {
-		ret = btrfs_create_pending_chunks(trans);
-		if (!ret)
-			ret = ref_run_one(trans, ext, batch[i]);
-	}
-	for (i = 0; i < nr; i++)
-		free(batch[i]);
-	free(batch);
-	return ret;
-}
-
-int btrfs_run_delayed_refs(struct btrfs_trans_handle *trans)
-{
-	struct btrfs_trans_root *ext;
-	int ret, rounds = 0;
-
-	ret = btrfs_trans_get_root(trans, BTRFS_EXTENT_TREE_OBJECTID, &ext);
-	if (ret)
-		return ret;
-	while (trans->refs.count) {
-		if (++rounds > 1000) {
-			btrfs_err_set(trans->fs_info,
-				      "delayed references do not settle");
-			return -ELOOP;
-		}
-		ret = refs_run_batch(trans, ext);
-		if (ret)
-			return ret;
-	}
-	return 0;
+	/* Pinned when the reference runs, if it was the last one. */
+	return btrfs_queue_tree_ref(trans, eb->start, eb_level(eb),
+				    BTRFS_TREE_BLOCK_REF_KEY,
+				    root->root.objectid, -1);
 }
 
 static int bg_item_write(struct btrfs_trans_handle *trans,
@@ -786,19 +551,6 @@ int btrfs_write_dirty_bgs(struct btrfs_trans_handle *trans, bool *changed)
 		*changed = true;
 	}
 	return 0;
-}
-
-void btrfs_trans_release_refs(struct btrfs_trans_handle *trans)
-{
-	u32 i;
-
-	for (i = 0; i < trans->refs.cap; i++)
-		free(trans->refs.vals[i]);
-	u64_map_free(&trans->refs);
-	for (i = 0; i < trans->dirty.cap; i++)
-		extent_buffer_put(trans->dirty.vals[i]);
-	u64_map_free(&trans->dirty);
-	range_set_free(&trans->pinned);
 }
 
 /* ---- chunk allocation ---- */

@@ -140,18 +140,33 @@ int btrfs_bgs_load(struct btrfs_fs_rw *rw);
 
 /* ---- transactions (transaction.c) ---- */
 
-/* One queued change of a tree block's extent item. */
-enum btrfs_ref_action {
-	BTRFS_REF_ADD = 1,	/* a block allocated in this transaction */
-	BTRFS_REF_DROP = 2,	/* a block freed in this transaction */
+/*
+ * One queued change of one back reference of an extent: a keyed reference
+ * (TREE_BLOCK_REF of a tree, EXTENT_DATA_REF of a tree, inode and file
+ * offset minus the extent offset) or a shared one (SHARED_BLOCK_REF,
+ * SHARED_DATA_REF of the tree block holding the pointer).
+ */
+struct btrfs_ref_mod {
+	u8 type;		/* the back reference key type */
+	u64 root;		/* TREE_BLOCK_REF, EXTENT_DATA_REF */
+	u64 parent;		/* SHARED_BLOCK_REF, SHARED_DATA_REF */
+	u64 ino;		/* EXTENT_DATA_REF */
+	u64 offset;		/* EXTENT_DATA_REF */
+	s64 delta;		/* references added (> 0) or dropped */
 };
 
+/* The queued changes of one extent's item (the kernel's ref head). */
 struct btrfs_delayed_ref {
 	u64 bytenr;
-	u64 root;
-	int level;
-	enum btrfs_ref_action action;
+	u64 num_bytes;		/* data extents */
+	int level;		/* tree blocks */
+	bool data;
+	bool insert;		/* a tree block allocated in this transaction */
+	u64 set_flags;		/* extent flags to set (FULL_BACKREF) */
 	struct btrfs_key first_key;	/* for non-skinny tree_block_info */
+	struct btrfs_ref_mod *mods;	/* one per distinct reference */
+	u32 nr_mods;
+	u32 alloc_mods;
 };
 
 /* A chunk allocated in this transaction. */
@@ -309,6 +324,44 @@ int btrfs_free_tree_block(struct btrfs_trans_handle *trans,
 /* The block was allocated in this transaction (and is to be written). */
 bool btrfs_block_is_new(const struct btrfs_trans_handle *trans,
 			const struct extent_buffer *eb);
+/* ---- reference counting (extent-refs.c) ---- */
+
+/*
+ * Queues delta references of type TREE_BLOCK_REF (id: the tree) or
+ * SHARED_BLOCK_REF (id: the parent block) to the tree block at bytenr.
+ */
+int btrfs_queue_tree_ref(struct btrfs_trans_handle *trans, u64 bytenr,
+			 int level, u8 type, u64 id, s64 delta);
+/*
+ * Queues delta references of type EXTENT_DATA_REF (root, ino, offset) or
+ * SHARED_DATA_REF (parent) to the data extent [bytenr, bytenr+num_bytes).
+ */
+int btrfs_queue_data_ref(struct btrfs_trans_handle *trans, u64 bytenr,
+			 u64 num_bytes, const struct btrfs_ref_mod *mod);
+/* Queues setting extent flags (FULL_BACKREF) of a tree block. */
+int btrfs_queue_block_flags(struct btrfs_trans_handle *trans, u64 bytenr,
+			    int level, u64 flags);
+/*
+ * The reference count and flags of a tree block's extent item, with the
+ * changes queued so far.
+ */
+int btrfs_lookup_extent_info(struct btrfs_trans_handle *trans, u64 bytenr,
+			     int level, u64 *refs, u64 *flags);
+/*
+ * Queues a reference of 'delta' from tree 'root' (full: from block
+ * eb->start) to every child of eb: the tree blocks of a node, the data
+ * extents of a leaf's file extent items (holes and inline ones have none).
+ */
+int btrfs_queue_children_refs(struct btrfs_trans_handle *trans,
+			      const struct extent_buffer *eb, u64 root,
+			      bool full, s64 delta);
+/* A tree block allocated for root: its item is inserted at commit. */
+int btrfs_queue_new_block(struct btrfs_trans_handle *trans, u64 bytenr,
+			  u64 root, int level, const struct btrfs_key *first_key);
+/* Forgets a new block's queued item if nothing else refers to it yet;
+ * true if it did (the block was never visible). */
+bool btrfs_unqueue_new_block(struct btrfs_trans_handle *trans, u64 bytenr,
+			     u64 root);
 /* Runs the queued refs until none are left. */
 int btrfs_run_delayed_refs(struct btrfs_trans_handle *trans);
 /* Writes changed block group items; *changed says if any was. */

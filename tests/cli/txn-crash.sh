@@ -10,7 +10,9 @@
 #     that never got to flush its cache);
 #   - every superblock write torn in half.
 # One transaction allocates a metadata chunk, so the chunk tree, the dev
-# tree and the superblock's chunk root change with everything else.
+# tree and the superblock's chunk root change with everything else.  One
+# (with the kernel) changes a subvolume and its snapshot where they share
+# blocks, and frees data extents.
 # Each result must pass stock `btrfs check` (with --super 1 when the primary
 # superblock is the torn one), and its fs tree must hold exactly the items
 # from before or from after the transaction.
@@ -29,9 +31,13 @@ NLOST=${TXN_CRASH_LOST:-8}
 dir=$TEST_WORKDIR/txn-crash
 mkdir -p "$dir"
 
-# fs_state IMAGE: the fs tree's items, without block addresses or layout.
+# fs_state IMAGE: the items of the fs tree (and of the trees in
+# STATE_TREES), without block addresses or layout.
 fs_state() {
-	"$OUR_BTRFS" inspect-internal dump-tree -t fs "$1" 2>/dev/null | awk '
+	local t
+	for t in fs ${STATE_TREES:-}; do
+		"$OUR_BTRFS" inspect-internal dump-tree -t "$t" "$1" 2>/dev/null
+	done | awk '
 	/^\titem [0-9]+ key / {
 		sub(/^\titem [0-9]+ /, ""); sub(/ itemoff [0-9]+/, ""); print; next
 	}
@@ -207,7 +213,56 @@ chunk() {
 	crash_matrix "$name" "$EDIT_LOG" "$base" "$EDIT_OLD" "$EDIT_NEW"
 }
 
+# snapshot NAME: the kernel writes files and snapshots the top subvolume;
+# one transaction changes blocks the original and the snapshot share
+# (inode items, xattrs, and the file extents of a shared file dropped
+# from the snapshot and of a file written after it from the original).
+snapshot() {
+	local name=$1 base=$dir/$1.base.img loop m=$dir/mnt i snap ino_s ino_o
+	local why
+	why=$(why_no_kernel) && { skip "txn-crash: $name" "$why"; return; }
+	rm -f "$base"
+	truncate -s 128M "$base"
+	"$MKFS" -q -f -n 4096 "$base" > "$dir/$name.mkfs" 2>&1 &&
+		loop=$(loop_attach "$base") || {
+		fail "txn-crash: $name" "mkfs.btrfs or losetup failed"
+		return
+	}
+	if ! fs_mount "$loop" "$m" noatime; then
+		loop_detach "$loop"
+		fail "txn-crash: $name" "the kernel does not mount the image"
+		return
+	fi
+	mkdir "$m/d"
+	for ((i = 0; i < 400; i++)); do
+		printf '%d\n' "$i" > "$m/d/small-file-$i"
+	done
+	for ((i = 0; i < 40; i++)); do
+		head -c $((4096 * (1 + i % 3))) /dev/urandom > "$m/d/data-$i"
+	done
+	head -c 256K /dev/urandom > "$m/shared"
+	sync
+	"$STOCK_BTRFS" -q subvolume snapshot "$m" "$m/snap"
+	head -c 64K /dev/urandom > "$m/after"
+	sync
+	snap=$("$STOCK_BTRFS" inspect-internal rootid "$m/snap")
+	ino_s=$(stat -c %i "$m/shared")
+	ino_o=$(stat -c %i "$m/after")
+	fs_umount "$m"
+	loop_detach "$loop"
+	STATE_TREES=$snap
+	edit "$name" "$base" touch=256:1000 inoxattr=256:1000:user.c:40 \
+		truncate="$ino_o" tree="$snap" touch=256:1000 \
+		inoxattr=256:1000:user.s:60 truncate="$ino_s" || {
+		STATE_TREES=
+		return
+	}
+	crash_matrix "$name" "$EDIT_LOG" "$base" "$EDIT_OLD" "$EDIT_NEW"
+	STATE_TREES=
+}
+
 scenario dup-4k -n 4096
 scenario single-16k -m single
 chunk new-chunk
+snapshot snapshot-shared
 test_done

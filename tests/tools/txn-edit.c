@@ -3,7 +3,7 @@
  * txn-edit: changes items of a filesystem through the transaction engine,
  * for the shell tests.
  *
- *   txn-edit [-l LOG] [-a] [-k] [-M] IMAGE[,IMAGE...] OP...
+ *   txn-edit [-l LOG] [-a] [-k] [-M] [-t TREE] IMAGE[,IMAGE...] OP...
  *
  * The operations run in one transaction, committed at the end (-a: aborted
  * instead); "commit" in the list commits and starts the next one.  -k: when
@@ -16,6 +16,14 @@
  *   delxattrs=INO:FIRST:COUNT:STEP   delete every STEP-th of those
  *   growxattrs=INO:FIRST:COUNT:SIZE  resize their values to SIZE bytes
  *   rawitem=OBJECTID:TYPE:OFFSET:HEX  insert an item as given, valid or not
+ *   tree=ID                    later operations change tree ID (default 5,
+ *                              also -t ID)
+ *   touch=FIRST:COUNT          bump sequence and transid of the inode items
+ *                              of the inodes FIRST.. that exist
+ *   inoxattr=FIRST:COUNT:NAME:SIZE   set xattr NAME (SIZE bytes) on them
+ *   inodelxattr=FIRST:COUNT:NAME     delete it from them
+ *   truncate=INO               drop every file extent item of the inode
+ *                              and its data reference, size and nbytes 0
  *   commit
  *   abort                      abort the transaction, start the next one
  * -l LOG records every write and flush of the run into LOG (txn-replay).
@@ -33,6 +41,7 @@ struct edit {
 	struct btrfs_fs_rw *rw;
 	struct btrfs_trans_handle *trans;
 	struct btrfs_trans_root *fs;
+	u64 tree;
 };
 
 static void xattr_name(char *buf, size_t len, unsigned long i)
@@ -166,13 +175,158 @@ static int op_rawitem(struct edit *ed, const char *arg)
 				 data, n);
 }
 
+static int inode_get(struct edit *ed, u64 ino, struct btrfs_inode_item *item)
+{
+	struct btrfs_key key = { ino, BTRFS_INODE_ITEM_KEY, 0 };
+	u32 size = sizeof(*item);
+	int ret;
+
+	ret = btrfs_lookup_item_rw(ed->trans, ed->fs, &key, item, &size);
+	if (!ret && size != sizeof(*item))
+		ret = -EUCLEAN;
+	return ret;
+}
+
+static int inode_put(struct edit *ed, u64 ino, struct btrfs_inode_item *item)
+{
+	struct btrfs_key key = { ino, BTRFS_INODE_ITEM_KEY, 0 };
+
+	btrfs_set_inode_transid(item, ed->trans->transid);
+	btrfs_set_inode_sequence(item, btrfs_inode_sequence(item) + 1);
+	return btrfs_update_item(ed->trans, ed->fs, &key, item, sizeof(*item));
+}
+
+/* touch, inoxattr, inodelxattr over the inodes that exist in a range. */
+static int op_inodes(struct edit *ed, const char *arg, int mode)
+{
+	unsigned long long first, count, ino;
+	unsigned long size = 0;
+	char name[200] = "";
+	struct btrfs_inode_item item;
+	u8 *val = NULL;
+	int ret = 0, n;
+
+	n = sscanf(arg, "%llu:%llu:%199[^:]:%lu", &first, &count, name, &size);
+	if (n < 2 || (mode != 't' && n < 3) || (mode == 'x' && n < 4) ||
+	    size > 16384)
+		return -EINVAL;
+	if (mode == 'x') {
+		val = malloc(size + 1);
+		if (!val)
+			return -ENOMEM;
+	}
+	for (ino = first; ino < first + count && !ret; ino++) {
+		ret = inode_get(ed, ino, &item);
+		if (ret == -ENOENT) {
+			ret = 0;
+			continue;
+		}
+		if (ret)
+			break;
+		if (mode == 't') {
+			ret = inode_put(ed, ino, &item);
+		} else if (mode == 'x') {
+			xattr_value(val, (u32)size, (unsigned long)ino);
+			ret = xattr_set(ed, ino, name, val, (u32)size);
+		} else {
+			ret = xattr_del(ed, ino, name);
+		}
+	}
+	free(val);
+	return ret;
+}
+
+struct file_extent {
+	struct btrfs_key key;
+	u64 bytenr;
+	u64 num_bytes;
+	u64 offset;
+};
+
+/* The file extent items of an inode, read from the transaction's view. */
+static int file_extents(struct edit *ed, u64 ino, struct file_extent **ret,
+			u32 *nr)
+{
+	struct btrfs_key key = { ino, BTRFS_EXTENT_DATA_KEY, 0 };
+	struct file_extent *list = NULL, *fe;
+	struct btrfs_path path;
+	u32 n = 0;
+	int err;
+
+	btrfs_path_init(&path);
+	err = btrfs_search_ge_rw(ed->trans, ed->fs, &key, &path);
+	while (err == 0) {
+		const struct btrfs_file_extent_item *fi;
+		struct btrfs_key k;
+
+		eb_item_key(path.nodes[0], &k, path.slots[0]);
+		if (k.objectid != ino || k.type != BTRFS_EXTENT_DATA_KEY)
+			break;
+		fe = realloc(list, (n + 1) * sizeof(*list));
+		if (!fe) {
+			err = -ENOMEM;
+			break;
+		}
+		list = fe;
+		fe = &list[n++];
+		memset(fe, 0, sizeof(*fe));
+		fe->key = k;
+		fi = eb_item_ptr(path.nodes[0], path.slots[0]);
+		if (btrfs_file_extent_type(fi) != BTRFS_FILE_EXTENT_INLINE) {
+			fe->bytenr = btrfs_file_extent_disk_bytenr(fi);
+			fe->num_bytes = btrfs_file_extent_disk_num_bytes(fi);
+			fe->offset = btrfs_file_extent_offset(fi);
+		}
+		err = btrfs_next_item_rw(ed->trans, &path);
+	}
+	btrfs_path_release(&path);
+	*ret = list;
+	*nr = n;
+	return err < 0 ? err : 0;
+}
+
+static int op_truncate(struct edit *ed, const char *arg)
+{
+	struct btrfs_inode_item item;
+	struct file_extent *list;
+	unsigned long long ino;
+	u32 nr, i;
+	int ret;
+
+	if (sscanf(arg, "%llu", &ino) != 1)
+		return -EINVAL;
+	ret = inode_get(ed, ino, &item);
+	if (!ret)
+		ret = file_extents(ed, ino, &list, &nr);
+	if (ret)
+		return ret;
+	for (i = 0; i < nr && !ret; i++) {
+		struct btrfs_ref_mod m = {
+			.type = BTRFS_EXTENT_DATA_REF_KEY,
+			.root = ed->fs->root.objectid, .ino = ino,
+			.offset = list[i].key.offset - list[i].offset,
+			.delta = -1,
+		};
+
+		ret = btrfs_delete_item(ed->trans, ed->fs, &list[i].key);
+		if (!ret && list[i].bytenr)
+			ret = btrfs_queue_data_ref(ed->trans, list[i].bytenr,
+						   list[i].num_bytes, &m);
+	}
+	free(list);
+	if (ret)
+		return ret;
+	btrfs_set_inode_size(&item, 0);
+	btrfs_set_inode_nbytes(&item, 0);
+	return inode_put(ed, ino, &item);
+}
+
 static int edit_begin(struct edit *ed)
 {
 	int ret = btrfs_trans_start(ed->rw, &ed->trans);
 
 	if (!ret)
-		ret = btrfs_trans_get_root(ed->trans, BTRFS_FS_TREE_OBJECTID,
-					   &ed->fs);
+		ret = btrfs_trans_get_root(ed->trans, ed->tree, &ed->fs);
 	return ret;
 }
 
@@ -202,6 +356,18 @@ static int run_op(struct edit *ed, const char *op)
 		return op_xattrs(ed, arg, 'd');
 	if (!strncmp(op, "rawitem=", 8))
 		return op_rawitem(ed, arg);
+	if (!strncmp(op, "tree=", 5)) {
+		ed->tree = strtoull(arg, NULL, 0);
+		return btrfs_trans_get_root(ed->trans, ed->tree, &ed->fs);
+	}
+	if (!strncmp(op, "touch=", 6))
+		return op_inodes(ed, arg, 't');
+	if (!strncmp(op, "inoxattr=", 9))
+		return op_inodes(ed, arg, 'x');
+	if (!strncmp(op, "inodelxattr=", 12))
+		return op_inodes(ed, arg, 'd');
+	if (!strncmp(op, "truncate=", 9))
+		return op_truncate(ed, arg);
 	return -EINVAL;
 }
 
@@ -231,8 +397,11 @@ int main(int argc, char **argv)
 	bool abort_at_end = false, keep = false;
 	unsigned int flags = 0;
 
-	while ((c = getopt(argc, argv, "l:akM")) != -1) {
-		if (c == 'l')
+	ed.tree = BTRFS_FS_TREE_OBJECTID;
+	while ((c = getopt(argc, argv, "l:akMt:")) != -1) {
+		if (c == 't')
+			ed.tree = strtoull(optarg, NULL, 0);
+		else if (c == 'l')
 			log_path = optarg;
 		else if (c == 'a')
 			abort_at_end = true;
@@ -244,7 +413,7 @@ int main(int argc, char **argv)
 			return 1;
 	}
 	if (optind + 1 > argc) {
-		fprintf(stderr, "usage: txn-edit [-l LOG] [-a] [-k] [-M] IMAGE[,IMAGE] OP...\n");
+		fprintf(stderr, "usage: txn-edit [-l LOG] [-a] [-k] [-M] [-t TREE] IMAGE[,IMAGE] OP...\n");
 		return 1;
 	}
 	n = split_paths(argv[optind], paths, 16);

@@ -5,7 +5,7 @@
  * model after every commit and abort.
  *
  *   txn-torture [-s SEED] [-t TRANSACTIONS] [-n OPS] [-N NAMES] [-r]
- *               IMAGE[,IMAGE...]
+ *               [-T TREE] IMAGE[,IMAGE...]
  *
  *   -s  random seed (default 1)
  *   -t  transactions (default 50); about one in eight is aborted
@@ -13,6 +13,8 @@
  *   -N  distinct xattr names (default 3000)
  *   -r  at the end delete every xattr and require the superblock's
  *       bytes_used and every block group's usage to be what they were
+ *   -T  the tree whose inode 256 gets the xattrs (default 5; a snapshot's
+ *       id to work on blocks it shares)
  *
  * After each commit the items are compared through the read side on the
  * same open filesystem, and every fifth time after closing and reopening
@@ -41,6 +43,7 @@ struct torture {
 	struct btrfs_trans_handle *trans;
 	struct btrfs_trans_root *fs;
 	struct slot *model, *saved;
+	u64 tree;		/* the tree changed, 5 unless -T */
 	bool *usable;		/* no hash collision with another name */
 	u32 nnames;
 	u32 max_value;
@@ -191,7 +194,7 @@ static int verify_fs(struct torture *t, struct btrfs_fs_info *fs_info)
 	if (!seen)
 		return -ENOMEM;
 	btrfs_path_init(&path);
-	ret = btrfs_read_root(fs_info, BTRFS_FS_TREE_OBJECTID, &root, NULL);
+	ret = btrfs_read_root(fs_info, t->tree, &root, NULL);
 	if (!ret)
 		ret = btrfs_search_slot(fs_info, &root, &key, &path);
 	while (ret >= 0 && path.nodes[0] &&
@@ -239,8 +242,7 @@ static int trans_begin(struct torture *t)
 	int ret = btrfs_trans_start(t->rw, &t->trans);
 
 	if (!ret)
-		ret = btrfs_trans_get_root(t->trans, BTRFS_FS_TREE_OBJECTID,
-					   &t->fs);
+		ret = btrfs_trans_get_root(t->trans, t->tree, &t->fs);
 	return ret;
 }
 
@@ -406,14 +408,16 @@ static int run(struct torture *t, u32 ntrans, u32 nops, bool remove_all)
 
 int main(int argc, char **argv)
 {
-	struct torture t = { .nnames = 3000, .rng = 1 };
+	struct torture t = { .nnames = 3000, .rng = 1,
+			     .tree = BTRFS_FS_TREE_OBJECTID };
 	u32 ntrans = 50, nops = 200;
 	bool remove_all = false;
 	char *p;
 	int c, ret;
 
-	while ((c = getopt(argc, argv, "s:t:n:N:r")) != -1) {
+	while ((c = getopt(argc, argv, "s:t:n:N:rT:")) != -1) {
 		switch (c) {
+		case 'T': t.tree = strtoull(optarg, NULL, 0); break;
 		case 's': t.rng = strtoull(optarg, NULL, 0) * 2654435761ULL + 1; break;
 		case 't': ntrans = (u32)strtoul(optarg, NULL, 0); break;
 		case 'n': nops = (u32)strtoul(optarg, NULL, 0); break;
@@ -423,7 +427,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc || !t.nnames) {
-		fprintf(stderr, "usage: txn-torture [-s SEED] [-t N] [-n N] [-N N] [-r] IMAGE[,IMAGE]\n");
+		fprintf(stderr, "usage: txn-torture [-s SEED] [-t N] [-n N] [-N N] [-r] [-T TREE] IMAGE[,IMAGE]\n");
 		return 1;
 	}
 	for (p = strtok(argv[optind], ","); p && t.npaths < 16; p = strtok(NULL, ","))

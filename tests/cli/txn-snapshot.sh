@@ -1,0 +1,348 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Offline edits of trees that share blocks with snapshots.  The kernel
+# writes a filesystem (4 KiB nodes, so the fs tree has three levels): small
+# files, files with data extents, a hole, a preallocated extent, reflinks
+# of a whole file and of part of one, 40 reflinks of one file (more
+# references than fit in its extent item), then a snapshot of the top subvolume
+# and a snapshot of that snapshot, and data written only to the original
+# afterwards.  Then txn-edit changes, one transaction each, the original,
+# the first snapshot and the snapshot of the snapshot: inode items of every
+# file updated, an xattr set on every inode, then deleted again.  After
+# every commit:
+#   - our check and stock `btrfs check` are clean;
+#   - the dump-tree of every tree the transaction did not touch is as it
+#     was;
+# txn-torture changes the snapshot and then the original at random, with
+# aborted transactions among the committed ones;
+# and at the end the kernel mounts it and every file of every subvolume
+# reads back as it was written (sha256).
+# After xattrs set and deleted again twice, the tree blocks reachable from
+# the trees are exactly those with an extent item (nothing leaks).  Dropping the file
+# extents of a file written after the snapshots frees exactly its data
+# (the kernel's allocated size), dropping those of a file the snapshots
+# share frees nothing until every snapshot and every reflink dropped them,
+# and then exactly the extent; the kernel reads what is left, writes on
+# top, and we write again.
+
+# shellcheck source=tests/common.sh
+. "$(dirname "$0")/../common.sh"
+test_init txn-snapshot
+
+TOOLS=$TEST_TOP/tests/tools
+MKFS=$TEST_TOP/mkfs.btrfs
+dir=$TEST_WORKDIR/txn-snapshot
+mnt=$dir/mnt
+mkdir -p "$dir"
+NO_KERNEL=$(why_no_kernel)
+if [ -n "$NO_KERNEL" ]; then
+	skip "txn-snapshot" "$NO_KERNEL"
+	exit 0
+fi
+
+# check_clean IMAGE: stock check and ours pass and report nothing.
+check_clean() {
+	local out
+	out=$("$STOCK_BTRFS" check "$1" 2>&1) || {
+		printf '%s\n' "$out" > "$dir/last-check"
+		return 1
+	}
+	printf '%s\n' "$out" > "$dir/last-check"
+	printf '%s\n' "$out" | grep -v 'no error found' |
+		grep -v '^ERROR: cannot scan /dev/' |
+		grep -qiE 'error|warning|wrong|mismatch|corrupt|invalid' && return 1
+	"$OUR_BTRFS" check "$1" > "$dir/last-check" 2>&1
+}
+
+bytes_used() {
+	"$OUR_BTRFS" inspect-internal dump-super "$1" | awk '$1 == "bytes_used" { print $2 }'
+}
+
+# data_used IMAGE: the used bytes of the data block groups.
+data_used() {
+	"$OUR_BTRFS" inspect-internal dump-tree -t extent "$1" | awk '
+	$1 == "block" && $2 == "group" && $3 == "used" && $8 ~ /^DATA/ { sum += $4 }
+	END { print sum + 0 }'
+}
+
+# The kernel's workload; prints the ids of the two snapshots.
+make_fs() {
+	local img=$1 loop m i
+	rm -f "$img"
+	truncate -s 256M "$img"
+	"$MKFS" -q -f -n 4096 "$img" > "$dir/mkfs.out" 2>&1 || return 1
+	loop=$(loop_attach "$img") || return 1
+	if ! fs_mount "$loop" "$mnt" noatime; then
+		loop_detach "$loop"
+		return 1
+	fi
+	m=$mnt
+	mkdir "$m/small" "$m/data"
+	for ((i = 0; i < 1200; i++)); do
+		printf 'small file %d\n' "$i" > "$m/small/file-with-a-long-name-$i"
+	done
+	for ((i = 0; i < 120; i++)); do
+		head -c $((4096 * (1 + i % 7))) /dev/urandom > "$m/data/d$i"
+	done
+	# Enough references to one extent that they cannot all be inline.
+	mkdir "$m/clones"
+	for ((i = 0; i < 40; i++)); do
+		cp --reflink=always "$m/data/d3" "$m/clones/c$i"
+		printf 'small file %d\n' "$i" > "$m/clones/s$i"
+	done
+	head -c 2M /dev/urandom > "$m/big"
+	cp --reflink=always "$m/big" "$m/big-clone"
+	cp --reflink=always "$m/data/d6" "$m/partial"
+	dd if=/dev/urandom of="$m/partial" bs=4K count=1 seek=2 conv=notrunc status=none
+	truncate -s 1M "$m/holes"
+	printf 'after a hole\n' >> "$m/holes"
+	fallocate -l 64K "$m/prealloc" 2>/dev/null
+	sync
+	"$STOCK_BTRFS" -q subvolume snapshot "$m" "$m/snap1" &&
+		"$STOCK_BTRFS" -q subvolume snapshot "$m/snap1" "$m/snap2" || {
+		fs_umount "$mnt"; loop_detach "$loop"; return 1
+	}
+	head -c 300K /dev/urandom > "$m/only-orig"
+	printf 'changed in the snapshot\n' >> "$m/snap1/small/file-with-a-long-name-7"
+	sync
+	SNAP1=$("$STOCK_BTRFS" inspect-internal rootid "$m/snap1")
+	SNAP2=$("$STOCK_BTRFS" inspect-internal rootid "$m/snap2")
+	INO_BIG=$(stat -c %i "$m/big")
+	INO_CLONE=$(stat -c %i "$m/big-clone")
+	INO_ONLY=$(stat -c %i "$m/only-orig")
+	ONLY_BYTES=$(($(stat -c %b "$m/only-orig") * 512))
+	BIG_BYTES=$(($(stat -c %b "$m/big") * 512))
+	(cd "$m" && find . -type f -exec sha256sum {} + | sort -k2) > "$dir/sums"
+	fs_umount "$mnt"
+	loop_detach "$loop"
+}
+
+# sums_same IMAGE: the kernel reads every file as it was written.
+sums_same() {
+	local loop ret=1
+	loop=$(loop_attach "$1") || return 1
+	if fs_mount "$loop" "$mnt" ro; then
+		(cd "$mnt" && find . -type f -exec sha256sum {} + | sort -k2) > "$dir/sums.now"
+		fs_umount "$mnt" && cmp -s "$dir/sums" "$dir/sums.now" && ret=0
+	fi
+	loop_detach "$loop"
+	return $ret
+}
+
+# dump_tree IMAGE TREE: the tree's blocks and items (not the superblock's
+# usage figures printed after them).
+dump_tree() {
+	"$OUR_BTRFS" inspect-internal dump-tree -t "$2" "$1" 2> /dev/null |
+		grep -v '^bytes used '
+}
+
+# trees_save IMAGE: the dump of the three trees, to compare later.
+trees_save() {
+	local t
+	for t in 5 "$SNAP1" "$SNAP2"; do
+		dump_tree "$1" "$t" > "$dir/tree-$t.before"
+	done
+}
+
+# trees_verify NAME IMAGE TREES-CHANGED: checks are clean and the trees
+# not in TREES-CHANGED are as trees_save found them.
+trees_verify() {
+	local name=$1 img=$2 changed=$3 t
+	if ! check_clean "$img"; then
+		fail "txn-snapshot: $name" "check is not clean" "$dir/last-check"
+		return 1
+	fi
+	for t in 5 "$SNAP1" "$SNAP2"; do
+		case " $changed " in *" $t "*) continue ;; esac
+		if ! dump_tree "$img" "$t" | cmp -s - "$dir/tree-$t.before"; then
+			fail "txn-snapshot: $name" "tree $t changed, it was not edited"
+			return 1
+		fi
+	done
+	pass "txn-snapshot: $name, checks clean, other trees unchanged"
+}
+
+# edit_trees NAME IMAGE TREES-CHANGED OP...: one transaction of txn-edit.
+edit_trees() {
+	local name=$1 img=$2 changed=$3
+	shift 3
+	trees_save "$img"
+	if ! "$TOOLS/txn-edit" -M "$img" "$@" > "$dir/last-edit" 2>&1; then
+		fail "txn-snapshot: $name" "txn-edit failed" "$dir/last-edit"
+		return 1
+	fi
+	trees_verify "$name" "$img" "$changed"
+}
+
+# blocks_accounted IMAGE: the tree blocks reachable from every tree are
+# exactly the blocks with a METADATA_ITEM (no leak, nothing missing).
+blocks_accounted() {
+	"$OUR_BTRFS" inspect-internal dump-tree "$1" |
+		awk '/^(node|leaf) [0-9]+ / { print $2 }' | sort -u > "$dir/reachable"
+	"$OUR_BTRFS" inspect-internal dump-tree -t extent "$1" |
+		awk '$1 == "item" && $5 == "METADATA_ITEM" { sub(/\(/, "", $4); print $4 }' |
+		sort -u > "$dir/items"
+	[ -s "$dir/items" ] && cmp -s "$dir/reachable" "$dir/items"
+}
+
+# How many inodes to visit: every inode number the workload can have used.
+ALL=256:3000
+
+# cycle IMAGE N: an xattr set on every inode of the three trees, and
+# deleted again.
+cycle() {
+	edit_trees "all three: xattrs again ($2)" "$1" "5 $SNAP1 $SNAP2" \
+		tree=5 inoxattr=$ALL:user.again:300 tree="$SNAP1" \
+		inoxattr=$ALL:user.again:300 tree="$SNAP2" \
+		inoxattr=$ALL:user.again:300 &&
+	edit_trees "all three: deleted again ($2)" "$1" "5 $SNAP1 $SNAP2" \
+		tree=5 inodelxattr=$ALL:user.again tree="$SNAP1" \
+		inodelxattr=$ALL:user.again tree="$SNAP2" \
+		inodelxattr=$ALL:user.again
+}
+
+# shared_refs IMAGE: how many blocks have full back references, how many
+# shared back references there are, and how many of them are items of
+# their own (keyed, where the extent item had no room or keyed ones).
+shared_refs() {
+	"$OUR_BTRFS" inspect-internal dump-tree -t extent "$1" | awk '
+	/FULL_BACKREF/ { full++ } /shared (data|block) backref/ { shared++ }
+	$1 == "item" && $5 ~ /^SHARED_(DATA|BLOCK)_REF$/ { keyed++ }
+	END { print full + 0, shared + 0, keyed + 0 }'
+}
+
+test_metadata() {
+	local img=$dir/meta.img before after a b
+	before=$(shared_refs "$img")
+	edit_trees "original: inode items and xattrs of every file" "$img" 5 \
+		tree=5 touch=$ALL inoxattr=$ALL:user.cow:100 || return
+	after=$(shared_refs "$img")
+	# The original owned the shared blocks: they keep their children by
+	# full back references now.
+	read -r -a b <<< "$before"
+	read -r -a a <<< "$after"
+	if [ "${a[0]}" -gt "${b[0]}" ] && [ "${a[1]}" -gt "${b[1]}" ] &&
+	   [ "${a[2]}" -gt "${b[2]}" ]; then
+		pass "txn-snapshot: blocks the snapshots share got full back references ($before -> $after)"
+	else
+		fail "txn-snapshot: sharing" "full back references and shared refs $before -> $after"
+	fi
+	edit_trees "snapshot: inode items and xattrs" "$img" "$SNAP1" \
+		tree="$SNAP1" touch=$ALL inoxattr=$ALL:user.cow:700 || return
+	edit_trees "snapshot of the snapshot: inode items and xattrs" "$img" \
+		"$SNAP2" tree="$SNAP2" touch=$ALL inoxattr=$ALL:user.cow:40 || return
+	if sums_same "$img"; then
+		pass "txn-snapshot: the kernel reads every file of the three trees as written"
+	else
+		fail "txn-snapshot: file data after the edits" "sha256 differs" "$dir/sums.now"
+	fi
+	edit_trees "all three: xattrs deleted" "$img" "5 $SNAP1 $SNAP2" \
+		tree=5 inodelxattr=$ALL:user.cow tree="$SNAP1" \
+		inodelxattr=$ALL:user.cow tree="$SNAP2" \
+		inodelxattr=$ALL:user.cow || return
+	cycle "$img" 1 || return
+	cycle "$img" 2 || return
+	if blocks_accounted "$img"; then
+		pass "txn-snapshot: every reachable tree block has its extent item, and no other block"
+	else
+		fail "txn-snapshot: space accounting" "reachable blocks and extent items differ" "$dir/items"
+	fi
+}
+
+# test_torture: random xattr inserts, deletes and resizes on the top
+# directory of the first snapshot, some transactions aborted, checked
+# against a model after each (txn-torture), then the same on the original.
+test_torture() {
+	local img=$dir/torture.img t
+	cp --sparse=always "$dir/meta.orig.img" "$img"
+	for t in "$SNAP1" 5; do
+		trees_save "$img"
+		if ! "$TOOLS/txn-torture" -s 7 -t 12 -n 150 -T "$t" "$img" \
+				> "$dir/last-edit" 2>&1; then
+			fail "txn-snapshot: torture of tree $t" "txn-torture failed" "$dir/last-edit"
+			return
+		fi
+		trees_verify "torture of tree $t ($(head -n 1 "$dir/last-edit"))" \
+			"$img" "$t" || return
+	done
+}
+
+# expect_freed NAME IMAGE BYTES OP...: the edit frees exactly BYTES of data.
+expect_freed() {
+	local name=$1 img=$2 want=$3 before after changed
+	shift 3
+	changed=$(printf '%s\n' "$@" | sed -n 's/^tree=//p' | tr '\n' ' ')
+	before=$(data_used "$img")
+	edit_trees "$name" "$img" "$changed" "$@" || return 1
+	after=$(data_used "$img")
+	if [ $((before - after)) -ne "$want" ]; then
+		fail "txn-snapshot: $name" "$((before - after)) bytes freed, want $want"
+		return 1
+	fi
+	pass "txn-snapshot: $name frees $want bytes"
+}
+
+test_data() {
+	local img=$dir/data.img loop
+	expect_freed "data written after the snapshots dropped" "$img" \
+		"$ONLY_BYTES" tree=5 truncate="$INO_ONLY" || return
+	expect_freed "a shared file dropped from the original" "$img" 0 \
+		tree=5 truncate="$INO_BIG" truncate="$INO_CLONE" || return
+	expect_freed "the file dropped from both snapshots, its reflink kept" \
+		"$img" 0 tree="$SNAP1" truncate="$INO_BIG" tree="$SNAP2" \
+		truncate="$INO_BIG" || return
+	expect_freed "the last reflinks dropped" "$img" "$BIG_BYTES" \
+		tree="$SNAP1" truncate="$INO_CLONE" tree="$SNAP2" \
+		truncate="$INO_CLONE" || return
+	# What the kernel must see now: those files empty, the rest unchanged.
+	awk '$2 != "./only-orig" && $2 != "./big" && $2 != "./big-clone" &&
+	     $2 != "./snap1/big" && $2 != "./snap1/big-clone" &&
+	     $2 != "./snap2/big" && $2 != "./snap2/big-clone"' "$dir/sums" \
+		> "$dir/sums.kept"
+	e3b=$(sha256sum < /dev/null | cut -d' ' -f1)
+	for f in only-orig big big-clone snap1/big snap1/big-clone snap2/big \
+		 snap2/big-clone; do
+		echo "$e3b  ./$f"
+	done >> "$dir/sums.kept"
+	sort -k2 "$dir/sums.kept" > "$dir/sums"
+	if sums_same "$img"; then
+		pass "txn-snapshot: the kernel reads the dropped files empty and the rest as written"
+	else
+		fail "txn-snapshot: file data after dropping extents" "sha256 differs" "$dir/sums.now"
+		return
+	fi
+	if "$STOCK_BTRFS" check --check-data-csum "$img" > "$dir/last-check" 2>&1; then
+		pass "txn-snapshot: stock check verifies the data checksums left"
+	else
+		fail "txn-snapshot: data checksums" "stock check --check-data-csum fails" "$dir/last-check"
+	fi
+	loop=$(loop_attach "$img") || return
+	if fs_mount "$loop" "$mnt" noatime; then
+		head -c 500K /dev/urandom > "$mnt/snap1/after-us"
+		"$STOCK_BTRFS" -q subvolume snapshot "$mnt/snap1" "$mnt/snap3"
+		sync
+		fs_umount "$mnt"
+	fi
+	loop_detach "$loop"
+	edit_trees "our edit on top of the kernel's snapshot" "$img" "$SNAP1" \
+		tree="$SNAP1" touch=$ALL inoxattr=$ALL:user.last:50
+}
+
+if ! make_fs "$dir/meta.img"; then
+	fail "txn-snapshot" "the kernel workload failed"
+	test_done
+fi
+cp --sparse=always "$dir/meta.img" "$dir/data.img"
+cp --sparse=always "$dir/meta.img" "$dir/meta.orig.img"
+cp "$dir/sums" "$dir/sums.orig"
+levels=$(dump_tree "$dir/meta.img" 5 |
+	awk '/^node / { print $4; exit } /^leaf / { print 0; exit }')
+if [ "${levels:-0}" -lt 2 ]; then
+	fail "txn-snapshot" "the fs tree has root level ${levels:-?}, want at least 2"
+fi
+test_metadata
+test_torture
+cp "$dir/sums.orig" "$dir/sums"
+test_data
+test_done
