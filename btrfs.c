@@ -38,9 +38,6 @@ NOT_IMPLEMENTED_GROUP(cmd_device, "device",
 NOT_IMPLEMENTED_GROUP(cmd_filesystem, "filesystem",
 	"overall filesystem tasks and information",
 	"Show, resize, label and query whole filesystems");
-NOT_IMPLEMENTED_GROUP(cmd_property, "property",
-	"modify properties of filesystem objects",
-	"Get and set properties of filesystem objects");
 NOT_IMPLEMENTED_GROUP(cmd_qgroup, "qgroup", "manage quota groups",
 	"Create, assign, limit and show quota groups");
 NOT_IMPLEMENTED_GROUP(cmd_quota, "quota", "manage filesystem quota settings",
@@ -124,7 +121,7 @@ static const struct cmd_struct *const btrfs_commands[] = {
 	&cmd_device,
 	&cmd_filesystem,
 	&cmd_struct_inspect,
-	&cmd_property,
+	&cmd_struct_property,
 	&cmd_qgroup,
 	&cmd_quota,
 	&cmd_receive,

@@ -50,5 +50,6 @@ extern const struct cmd_struct cmd_struct_inspect_dump_super;
 extern const struct cmd_struct cmd_struct_inspect_dump_tree;
 extern const struct cmd_struct cmd_struct_inspect_dax_report;
 extern const struct cmd_struct cmd_struct_scrub;
+extern const struct cmd_struct cmd_struct_property;
 
 #endif

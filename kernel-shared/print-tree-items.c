@@ -70,15 +70,22 @@ static void print_inode_flags(u64 flags)
 	size_t i;
 
 	/*
-	 * Like stock 6.2, only these bits get names; the others (the DAX bit
-	 * among them) show in the hex value alone.
+	 * Like stock 6.2, only these bits get names, and the DAX bit of the
+	 * read-only half (stock never meets it); others show in the hex
+	 * value alone.
 	 */
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!(flags & names[i].bit))
+		if (!(btrfs_inode_flags_low(flags) & names[i].bit))
 			continue;
 		if (!first)
 			pt_putc('|');
 		pt_puts(names[i].name);
+		first = false;
+	}
+	if (btrfs_inode_flags_ro(flags) & BTRFS_INODE_RO_DAX) {
+		if (!first)
+			pt_putc('|');
+		pt_puts("DAX");
 		first = false;
 	}
 	if (first)

@@ -691,7 +691,29 @@ static void trans_end(struct btrfs_trans_handle *trans)
 	for (i = 0; i < trans->nr_chunks; i++)
 		free(trans->chunks[i].item);
 	free(trans->chunks);
+	free(trans->super);
 	free(trans);
+}
+
+struct btrfs_super_block *btrfs_trans_super(struct btrfs_trans_handle *trans)
+{
+	if (!trans->super) {
+		trans->super = malloc(sizeof(*trans->super));
+		if (trans->super)
+			*trans->super = trans->fs_info->super_copy;
+	}
+	return trans->super;
+}
+
+/* A root item changed without a block of its tree changing (flags). */
+static bool root_items_changed(const struct btrfs_trans_handle *trans)
+{
+	const struct btrfs_trans_root *r;
+
+	for (r = trans->rw->roots; r; r = r->next)
+		if (r->has_item && memcmp(&r->item, &r->item_tree, r->item_size))
+			return true;
+	return false;
 }
 
 void btrfs_trans_abort(struct btrfs_trans_handle *trans)
@@ -1007,7 +1029,7 @@ static int super_build(struct btrfs_trans_handle *trans,
 	ret = btrfs_trans_get_root(trans, BTRFS_ROOT_TREE_OBJECTID, &tree_root);
 	if (ret)
 		return ret;
-	*sb = fs_info->super_copy;
+	*sb = trans->super ? *trans->super : fs_info->super_copy;
 	for (r = trans->rw->roots; r; r = r->next) {
 		if (r->root.objectid != BTRFS_CHUNK_TREE_OBJECTID)
 			continue;
@@ -1135,7 +1157,8 @@ int btrfs_trans_commit(struct btrfs_trans_handle *trans)
 	int ret;
 
 	/* Nothing changed; a new chunk counts, even with no block in it. */
-	if (!trans->dirty.count && !trans->refs.count && !trans->nr_chunks) {
+	if (!trans->dirty.count && !trans->refs.count && !trans->nr_chunks &&
+	    !trans->super && !root_items_changed(trans)) {
 		trans_end(trans);
 		return 0;
 	}

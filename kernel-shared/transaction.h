@@ -189,6 +189,7 @@ struct btrfs_trans_handle {
 	bool committing;		/* may use the commit reserve */
 	struct btrfs_new_chunk *chunks;
 	u32 nr_chunks;
+	struct btrfs_super_block *super;	/* see btrfs_trans_super() */
 };
 
 /* Starts a transaction: generation = superblock generation + 1. */
@@ -200,6 +201,14 @@ int btrfs_trans_start(struct btrfs_fs_rw *rw, struct btrfs_trans_handle **ret);
 int btrfs_trans_commit(struct btrfs_trans_handle *trans);
 /* Forgets every change of the transaction. */
 void btrfs_trans_abort(struct btrfs_trans_handle *trans);
+/*
+ * The superblock this transaction commits, for changing fields such as the
+ * label or feature bits: a copy of the committed one made on first call,
+ * NULL without memory.  The commit still sets the generation, the roots,
+ * bytes_used and the backup roots, and writes it to every copy on every
+ * device; an abort forgets it.
+ */
+struct btrfs_super_block *btrfs_trans_super(struct btrfs_trans_handle *trans);
 /* The tree 'objectid', loaded on first use. */
 int btrfs_trans_get_root(struct btrfs_trans_handle *trans, u64 objectid,
 			 struct btrfs_trans_root **ret);
