@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The quota tree (phase 7): its items are well formed and complete.
+ *
+ * Checked: one status item of version 1 whose generation is the
+ * superblock's (else the kernel itself marks the counts inconsistent), the
+ * inconsistent and rescan flags (reported as a warning and a note), an info
+ * and a limit item for every qgroup, relations stored in both directions
+ * from a lower to a higher level between existing qgroups, and a level-0
+ * qgroup for every live subvolume.  The referenced and exclusive counts are
+ * not recomputed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include "check/walk.h"
+#include "check/fs-check.h"
+
+enum qg_kind {
+	QG_INFO = 1,
+	QG_LIMIT = 2,
+};
+
+struct qg_rec {
+	u64 id;
+	u8 kind;
+};
+
+struct qg_rel {
+	u64 src;
+	u64 dst;
+};
+
+struct quota_state {
+	struct rec_vec groups;		/* struct qg_rec */
+	struct rec_vec rels;		/* struct qg_rel */
+	bool have_status;
+	u64 version;
+	u64 generation;
+	u64 flags;
+	u64 rescan;
+};
+
+void quota_state_free(struct quota_state *q)
+{
+	if (!q)
+		return;
+	vec_free(&q->groups);
+	vec_free(&q->rels);
+	free(q);
+}
+
+static struct quota_state *quota_get(struct check_ctx *ctx)
+{
+	struct fs_check *fs = fs_check_get(ctx);
+
+	if (!fs)
+		return NULL;
+	if (!fs->quota) {
+		fs->quota = calloc(1, sizeof(*fs->quota));
+		if (!fs->quota) {
+			check_oom(ctx);
+			return NULL;
+		}
+		fs->quota->groups.elem = sizeof(struct qg_rec);
+		fs->quota->rels.elem = sizeof(struct qg_rel);
+	}
+	return fs->quota;
+}
+
+static void quota_status(struct quota_state *q, const struct extent_buffer *eb,
+			 int slot)
+{
+	const struct btrfs_qgroup_status_item *si = eb_item_ptr(eb, slot);
+
+	/* The tree checker has seen to the size: 32 bytes at least. */
+	if (eb_item_size(eb, slot) < 32)
+		return;
+	q->have_status = true;
+	q->version = btrfs_qgroup_status_version(si);
+	q->generation = btrfs_qgroup_status_generation(si);
+	q->flags = btrfs_qgroup_status_flags(si);
+	q->rescan = btrfs_qgroup_status_rescan(si);
+}
+
+void quota_item(struct walk_state *ws, const struct extent_buffer *eb,
+		int slot, const struct btrfs_key *key)
+{
+	struct quota_state *q = quota_get(ws->ctx);
+	struct qg_rec *g;
+	struct qg_rel *r;
+
+	if (!q)
+		return;
+	switch (key->type) {
+	case BTRFS_QGROUP_STATUS_KEY:
+		quota_status(q, eb, slot);
+		break;
+	case BTRFS_QGROUP_INFO_KEY:
+	case BTRFS_QGROUP_LIMIT_KEY:
+		g = check_push(ws->ctx, &q->groups);
+		if (!g)
+			return;
+		g->id = key->offset;
+		g->kind = key->type == BTRFS_QGROUP_INFO_KEY ? QG_INFO : QG_LIMIT;
+		break;
+	case BTRFS_QGROUP_RELATION_KEY:
+		r = check_push(ws->ctx, &q->rels);
+		if (!r)
+			return;
+		r->src = key->objectid;
+		r->dst = key->offset;
+		break;
+	}
+}
+
+bool quota_enabled(const struct check_ctx *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->roots.nr; i++)
+		if (VEC_AT(&ctx->roots, struct root_rec, i)->id ==
+		    BTRFS_QUOTA_TREE_OBJECTID)
+			return true;
+	return false;
+}
+
+static void qgroup_name(u64 id, char *buf, size_t len)
+{
+	snprintf(buf, len, "%llu/%llu",
+		 (unsigned long long)(id >> BTRFS_QGROUP_LEVEL_SHIFT),
+		 (unsigned long long)(id & ((1ULL << BTRFS_QGROUP_LEVEL_SHIFT) - 1)));
+}
+
+static int qg_cmp(const void *a, const void *b)
+{
+	const struct qg_rec *x = a, *y = b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return (int)x->kind - (int)y->kind;
+}
+
+static int rel_cmp(const void *a, const void *b)
+{
+	const struct qg_rel *x = a, *y = b;
+
+	if (x->src != y->src)
+		return x->src < y->src ? -1 : 1;
+	return x->dst < y->dst ? -1 : x->dst > y->dst;
+}
+
+/* The kinds of item qgroup id has, or 0. */
+static u8 qg_kinds(const struct quota_state *q, u64 id)
+{
+	const struct qg_rec *g = q->groups.data;
+	size_t lo = 0, hi = q->groups.nr;
+	u8 kinds = 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (g[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < q->groups.nr && g[lo].id == id; lo++)
+		kinds |= g[lo].kind;
+	return kinds;
+}
+
+static void status_check(struct check_ctx *ctx, const struct quota_state *q)
+{
+	struct problem_ctx pctx = { 0 };
+	char why[96];
+
+	if (!q || !q->have_status) {
+		pctx.str = "there is no status item";
+		check_report(ctx, PR_QGROUP_STATUS_BAD, &pctx);
+		return;
+	}
+	if (q->version != 1) {
+		snprintf(why, sizeof(why), "status item version %llu, want 1",
+			 (unsigned long long)q->version);
+		pctx.str = why;
+		check_report(ctx, PR_QGROUP_STATUS_BAD, &pctx);
+	}
+	if ((q->flags & BTRFS_QGROUP_STATUS_FLAG_INCONSISTENT) ||
+	    q->generation != ctx->fs_info->sb.generation)
+		check_report(ctx, PR_QGROUP_INCONSISTENT, &pctx);
+	if (q->flags & BTRFS_QGROUP_STATUS_FLAG_RESCAN) {
+		pctx.key.objectid = q->rescan;
+		check_report(ctx, PR_QGROUP_RESCAN, &pctx);
+	}
+}
+
+static void groups_check(struct check_ctx *ctx, struct quota_state *q)
+{
+	const struct qg_rec *g = q->groups.data;
+	char name[48], why[96];
+	size_t i;
+
+	for (i = 0; i < q->groups.nr; i++) {
+		u8 kinds;
+
+		if (i && g[i].id == g[i - 1].id)
+			continue;
+		kinds = qg_kinds(q, g[i].id);
+		if (kinds == (QG_INFO | QG_LIMIT))
+			continue;
+		qgroup_name(g[i].id, name, sizeof(name));
+		snprintf(why, sizeof(why), "%s has no %s item", name,
+			 kinds & QG_INFO ? "limit" : "info");
+		check_report(ctx, PR_QGROUP_ITEM_MISSING,
+			     &(struct problem_ctx){ .str = why });
+	}
+}
+
+static void relation_check(struct check_ctx *ctx, struct quota_state *q,
+			   const struct qg_rel *r)
+{
+	struct qg_rel back = { .src = r->dst, .dst = r->src };
+	struct problem_ctx pctx = { .key = { r->src, BTRFS_QGROUP_RELATION_KEY,
+					     r->dst } };
+	u64 lo = r->src < r->dst ? r->src : r->dst;
+	u64 hi = r->src < r->dst ? r->dst : r->src;
+
+	if (!bsearch(&back, q->rels.data, q->rels.nr, sizeof(back), rel_cmp))
+		check_report(ctx, PR_QGROUP_RELATION_UNPAIRED, &pctx);
+	if (r->src > r->dst)
+		return;		/* the pair is judged once */
+	if (lo >> BTRFS_QGROUP_LEVEL_SHIFT >= hi >> BTRFS_QGROUP_LEVEL_SHIFT)
+		pctx.str = "does not go to a higher level";
+	else if (!(qg_kinds(q, lo) & QG_INFO) || !(qg_kinds(q, hi) & QG_INFO))
+		pctx.str = "names a qgroup that does not exist";
+	if (pctx.str)
+		check_report(ctx, PR_QGROUP_RELATION_BAD, &pctx);
+}
+
+/* Every live subvolume has its level-0 qgroup. */
+static void subvols_check(struct check_ctx *ctx, const struct quota_state *q)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->roots.nr; i++) {
+		const struct root_rec *r = VEC_AT(&ctx->roots, struct root_rec, i);
+
+		if (!check_is_fs_tree(r->id) || r->refs == 0 ||
+		    r->drop_key.objectid || r->drop_level)
+			continue;
+		if (!(qg_kinds(q, r->id) & QG_INFO))
+			check_report(ctx, PR_QGROUP_SUBVOL_MISSING,
+				     &(struct problem_ctx){ .root = r->id });
+	}
+}
+
+void quota_check(struct check_ctx *ctx)
+{
+	struct quota_state *q = ctx->fs ? ctx->fs->quota : NULL;
+	size_t i;
+
+	status_check(ctx, q);
+	if (!q)
+		return;
+	vec_sort(&q->groups, qg_cmp);
+	vec_sort(&q->rels, rel_cmp);
+	groups_check(ctx, q);
+	for (i = 0; i < q->rels.nr; i++)
+		relation_check(ctx, q, VEC_AT(&q->rels, struct qg_rel, i));
+	subvols_check(ctx, q);
+}
