@@ -26,11 +26,15 @@ OUR_MKFS=${OUR_MKFS:-$TEST_TOP/mkfs.btrfs}
 
 # fsc_fill MNT: the kernel writes what the damage modes need.
 fsc_fill() {
-	local m=$1 i
+	local m=$1 i long
 	mkdir -p "$m/d/sub" "$m/d/empty-dir" "$m/nocow" "$m/z"
 	head -c 100000 /dev/urandom > "$m/d/file"
-	for ((i = 0; i < 120; i++)); do
-		ln "$m/d/file" "$m/d/a-rather-long-name-for-a-hard-link-$i"
+	long=$(printf 'l%.0s' $(seq 200))
+	for ((i = 0; i < 100; i++)); do
+		ln "$m/d/file" "$m/d/$long-$i"
+	done
+	for ((i = 0; i < 10; i++)); do
+		ln "$m/d/file" "$m/d/short-$i"
 	done
 	ln "$m/d/file" "$m/d/sub/elsewhere"
 	head -c 50000 /dev/urandom > "$m/d/single"

@@ -975,7 +975,24 @@ static bool is_compressed_inline(struct corrupt *c,
 	       btrfs_file_extent_compression(fe) != BTRFS_COMPRESS_NONE;
 }
 
-/* The last regular extent of a leaf, continued by the next leaf. */
+static bool is_reg_or_hole(struct corrupt *c, const struct extent_buffer *eb,
+			   int slot, const struct btrfs_key *key)
+{
+	const struct btrfs_file_extent_item *fe = eb_item_ptr(eb, slot);
+
+	return eb_item_size(eb, slot) == sizeof(*fe) &&
+	       btrfs_file_extent_type(fe) == BTRFS_FILE_EXTENT_REG &&
+	       btrfs_file_extent_compression(fe) == BTRFS_COMPRESS_NONE;
+}
+
+static bool is_big_file(struct corrupt *c, const struct extent_buffer *eb,
+			int slot, const struct btrfs_key *key)
+{
+	return is_linked_file(c, eb, slot, key) &&
+	       btrfs_inode_size(eb_item_ptr(eb, slot)) >= (1U << 20);
+}
+
+/* The last regular extent or hole of a leaf, continued by the next leaf. */
 static int find_extent_at_leaf_end(struct corrupt *c)
 {
 	struct btrfs_key key = { 0, 0, 0 }, prev = { 0, 0, 0 };
@@ -996,7 +1013,7 @@ static int find_extent_at_leaf_end(struct corrupt *c)
 		    key.type == BTRFS_EXTENT_DATA_KEY &&
 		    prev.type == BTRFS_EXTENT_DATA_KEY &&
 		    prev.objectid == key.objectid &&
-		    is_reg_extent(c, prev_eb, prev_slot, &prev)) {
+		    is_reg_or_hole(c, prev_eb, prev_slot, &prev)) {
 			c->eb = eb_copy(prev_eb);
 			c->slot = prev_slot;
 			c->key = prev;
@@ -1055,7 +1072,7 @@ static int mode_fs_nbytes(struct corrupt *c)
 
 static int mode_fs_beyond_isize(struct corrupt *c)
 {
-	int ret = fs_find(c, BTRFS_INODE_ITEM_KEY, is_linked_file);
+	int ret = fs_find(c, BTRFS_INODE_ITEM_KEY, is_big_file);
 
 	if (ret)
 		return ret;
