@@ -2,8 +2,8 @@
 /*
  * The quota tree (phase 7): its items are well formed and complete.
  *
- * Checked: one status item of version 1 whose generation is the
- * superblock's (else the kernel itself marks the counts inconsistent), the
+ * Checked: one status item of version 1 whose generation is the checked
+ * commit's (else the kernel itself marks the counts inconsistent), the
  * inconsistent and rescan flags (reported as a warning and a note), an info
  * and a limit item for every qgroup, relations stored in both directions
  * from a lower to a higher level between existing qgroups, and a level-0
@@ -186,7 +186,7 @@ static void status_check(struct check_ctx *ctx, const struct quota_state *q)
 		check_report(ctx, PR_QGROUP_STATUS_BAD, &pctx);
 	}
 	if ((q->flags & BTRFS_QGROUP_STATUS_FLAG_INCONSISTENT) ||
-	    q->generation != ctx->fs_info->sb.generation)
+	    q->generation != ctx->fs_info->tree_root.generation)
 		check_report(ctx, PR_QGROUP_INCONSISTENT, &pctx);
 	if (q->flags & BTRFS_QGROUP_STATUS_FLAG_RESCAN) {
 		pctx.key.objectid = q->rescan;
