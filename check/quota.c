@@ -185,8 +185,10 @@ static void status_check(struct check_ctx *ctx, const struct quota_state *q)
 		pctx.str = why;
 		check_report(ctx, PR_QGROUP_STATUS_BAD, &pctx);
 	}
+	/* Simple quotas are not kept by the commit-time accounting. */
 	if ((q->flags & BTRFS_QGROUP_STATUS_FLAG_INCONSISTENT) ||
-	    q->generation != ctx->fs_info->tree_root.generation)
+	    (!(q->flags & BTRFS_QGROUP_STATUS_FLAG_SIMPLE_MODE) &&
+	     q->generation != ctx->fs_info->tree_root.generation))
 		check_report(ctx, PR_QGROUP_INCONSISTENT, &pctx);
 	if (q->flags & BTRFS_QGROUP_STATUS_FLAG_RESCAN) {
 		pctx.key.objectid = q->rescan;
