@@ -61,6 +61,7 @@ struct fs_tree_state {
 	struct rec_vec orphans;		/* u64: inodes with an orphan item */
 	u64 damage_before;		/* tree block problems when it began */
 	bool no_holes;
+	bool quota;			/* feed the qgroup counts */
 };
 
 struct fs_check *fs_check_get(struct check_ctx *ctx)
@@ -166,6 +167,13 @@ void inodes_tree_begin(struct walk_state *ws)
 	ws->fst->damage_before = tree_damage(ws->ctx);
 	ws->fst->no_holes = ws->ctx->fs_info->sb.incompat_flags &
 			    BTRFS_FEATURE_INCOMPAT_NO_HOLES;
+	ws->fst->quota = quota_enabled(ws->ctx);
+}
+
+void inodes_block(struct walk_state *ws, const struct extent_buffer *eb)
+{
+	if (ws->fst && ws->fst->quota)
+		quota_extent_use(ws->ctx, eb->start, eb->len, ws->root->id);
 }
 
 /* ------------------------------------------------------- one inode */
@@ -359,6 +367,10 @@ static u64 file_extent_reg(struct walk_state *ws,
 	if (!disk)
 		return num;
 	st->found_bytes += num;
+	if (ws->fst->quota)
+		quota_extent_use(ws->ctx, disk,
+				 btrfs_file_extent_disk_num_bytes(fe),
+				 ws->root->id);
 	if (off + num > whole || off + num < off)
 		fs_report(ws, PR_FILE_EXTENT_RANGE, &(struct problem_ctx){
 			.ino = st->ino, .offset = key->offset,

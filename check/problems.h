@@ -263,7 +263,9 @@ enum check_phase {
 	X(PR_QGROUP_RELATION_BAD, "qgroup-relation-bad", SEV_ERROR, PH_QUOTA, \
 	  "qgroup relation {key} {str}")				\
 	X(PR_QGROUP_SUBVOL_MISSING, "qgroup-subvol-missing", SEV_ERROR, PH_QUOTA, \
-	  "subvolume {root} has no level-0 qgroup")
+	  "subvolume {root} has no level-0 qgroup")			\
+	X(PR_QGROUP_COUNTS, "qgroup-counts", SEV_ERROR, PH_QUOTA,	\
+	  "qgroup {str}")
 
 enum problem_id {
 #define PR_ENUM(e, id, sev, phase, tmpl) e,

@@ -7,8 +7,10 @@
  * inconsistent and rescan flags (reported as a warning and a note), an info
  * and a limit item for every qgroup, relations stored in both directions
  * from a lower to a higher level between existing qgroups, and a level-0
- * qgroup for every live subvolume.  The referenced and exclusive counts are
- * not recomputed.
+ * qgroup for every live subvolume.  The referenced and exclusive counts of
+ * level-0 and level-1 qgroups are recomputed from the tree blocks and data
+ * extents each subvolume walk used, when the kernel's accounting is
+ * complete: counts marked consistent, no subvolume being deleted.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +24,16 @@ enum qg_kind {
 
 struct qg_rec {
 	u64 id;
+	u64 rfer;		/* info items */
+	u64 excl;
 	u8 kind;
+};
+
+/* A subvolume's use of an extent (tree block or data), for the counts. */
+struct qg_use {
+	u64 bytenr;
+	u64 len;
+	u64 root;
 };
 
 struct qg_rel {
@@ -33,6 +44,7 @@ struct qg_rel {
 struct quota_state {
 	struct rec_vec groups;		/* struct qg_rec */
 	struct rec_vec rels;		/* struct qg_rel */
+	struct rec_vec uses;		/* struct qg_use */
 	bool have_status;
 	u64 version;
 	u64 generation;
@@ -46,6 +58,7 @@ void quota_state_free(struct quota_state *q)
 		return;
 	vec_free(&q->groups);
 	vec_free(&q->rels);
+	vec_free(&q->uses);
 	free(q);
 }
 
@@ -63,6 +76,7 @@ static struct quota_state *quota_get(struct check_ctx *ctx)
 		}
 		fs->quota->groups.elem = sizeof(struct qg_rec);
 		fs->quota->rels.elem = sizeof(struct qg_rel);
+		fs->quota->uses.elem = sizeof(struct qg_use);
 	}
 	return fs->quota;
 }
@@ -102,6 +116,14 @@ void quota_item(struct walk_state *ws, const struct extent_buffer *eb,
 			return;
 		g->id = key->offset;
 		g->kind = key->type == BTRFS_QGROUP_INFO_KEY ? QG_INFO : QG_LIMIT;
+		if (g->kind == QG_INFO &&
+		    eb_item_size(eb, slot) >= sizeof(struct btrfs_qgroup_info_item)) {
+			const struct btrfs_qgroup_info_item *ii =
+				eb_item_ptr(eb, slot);
+
+			g->rfer = btrfs_qgroup_info_rfer(ii);
+			g->excl = btrfs_qgroup_info_excl(ii);
+		}
 		break;
 	case BTRFS_QGROUP_RELATION_KEY:
 		r = check_push(ws->ctx, &q->rels);
@@ -111,6 +133,18 @@ void quota_item(struct walk_state *ws, const struct extent_buffer *eb,
 		r->dst = key->offset;
 		break;
 	}
+}
+
+void quota_extent_use(struct check_ctx *ctx, u64 bytenr, u64 len, u64 root)
+{
+	struct quota_state *q = quota_get(ctx);
+	struct qg_use *u = q ? check_push(ctx, &q->uses) : NULL;
+
+	if (!u)
+		return;
+	u->bytenr = bytenr;
+	u->len = len;
+	u->root = root;
 }
 
 bool quota_enabled(const struct check_ctx *ctx)
@@ -256,6 +290,128 @@ static void subvols_check(struct check_ctx *ctx, const struct quota_state *q)
 	}
 }
 
+static int use_cmp(const void *a, const void *b)
+{
+	const struct qg_use *x = a, *y = b;
+
+	if (x->bytenr != y->bytenr)
+		return x->bytenr < y->bytenr ? -1 : 1;
+	return x->root < y->root ? -1 : x->root > y->root;
+}
+
+/* Sorts the uses and keeps one per extent and subvolume. */
+static void uses_unique(struct quota_state *q)
+{
+	struct qg_use *u = q->uses.data;
+	size_t i, n = 0;
+
+	vec_sort(&q->uses, use_cmp);
+	for (i = 0; i < q->uses.nr; i++)
+		if (!n || u[n - 1].bytenr != u[i].bytenr ||
+		    u[n - 1].root != u[i].root)
+			u[n++] = u[i];
+	q->uses.nr = n;
+}
+
+/* Whether qgroup 'group' (level 1) has subvolume 'root' as a member. */
+static bool qg_member(const struct quota_state *q, u64 group, u64 root)
+{
+	struct qg_rel key = { .src = root, .dst = group };
+
+	return bsearch(&key, q->rels.data, q->rels.nr, sizeof(key), rel_cmp);
+}
+
+/*
+ * The counts of one qgroup: every extent one of its subvolumes uses is
+ * referenced, counted once; it is exclusive when no other subvolume uses
+ * it.  Level 0 and level 1 only.
+ */
+static void qg_counts_of(const struct quota_state *q, u64 id, u64 *rfer,
+			 u64 *excl)
+{
+	const struct qg_use *u = q->uses.data;
+	bool level0 = !(id >> BTRFS_QGROUP_LEVEL_SHIFT);
+	size_t i, j;
+
+	*rfer = *excl = 0;
+	for (i = 0; i < q->uses.nr; i = j) {
+		size_t in = 0, n;
+
+		for (j = i; j < q->uses.nr && u[j].bytenr == u[i].bytenr; j++)
+			if (level0 ? u[j].root == id : qg_member(q, id, u[j].root))
+				in++;
+		n = j - i;
+		if (in)
+			*rfer += u[i].len;
+		if (in == n)
+			*excl += u[i].len;
+	}
+}
+
+/* Whether the trees are as the kernel's accounting left them: no
+ * subvolume being deleted, no damage, counts marked consistent. */
+static bool counts_checkable(const struct check_ctx *ctx,
+			     const struct quota_state *q)
+{
+	size_t i;
+
+	if (!q->have_status || q->version != 1 ||
+	    (q->flags & (BTRFS_QGROUP_STATUS_FLAG_INCONSISTENT |
+			 BTRFS_QGROUP_STATUS_FLAG_RESCAN |
+			 BTRFS_QGROUP_STATUS_FLAG_SIMPLE_MODE)) ||
+	    q->generation != ctx->fs_info->tree_root.generation ||
+	    ctx->log.by_severity[SEV_ERROR])
+		return false;
+	for (i = 0; i < ctx->roots.nr; i++) {
+		const struct root_rec *r = VEC_AT(&ctx->roots, struct root_rec, i);
+
+		if (check_is_fs_tree(r->id) &&
+		    (r->refs == 0 || r->drop_level || r->drop_key.objectid ||
+		     r->bad))
+			return false;
+	}
+	return true;
+}
+
+static bool root_live(const struct check_ctx *ctx, u64 id)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->roots.nr; i++)
+		if (VEC_AT(&ctx->roots, struct root_rec, i)->id == id)
+			return check_is_fs_tree(id);
+	return false;
+}
+
+static void counts_check(struct check_ctx *ctx, struct quota_state *q)
+{
+	const struct qg_rec *g = q->groups.data;
+	char name[48], why[160];
+	size_t i;
+
+	if (!counts_checkable(ctx, q))
+		return;
+	uses_unique(q);
+	for (i = 0; i < q->groups.nr; i++) {
+		u64 level = g[i].id >> BTRFS_QGROUP_LEVEL_SHIFT, rfer, excl;
+
+		if (g[i].kind != QG_INFO || level > 1 ||
+		    (level == 0 && !root_live(ctx, g[i].id)))
+			continue;
+		qg_counts_of(q, g[i].id, &rfer, &excl);
+		if (rfer == g[i].rfer && excl == g[i].excl)
+			continue;
+		qgroup_name(g[i].id, name, sizeof(name));
+		snprintf(why, sizeof(why),
+			 "%s has referenced %llu exclusive %llu, the trees give %llu and %llu",
+			 name, (unsigned long long)g[i].rfer,
+			 (unsigned long long)g[i].excl, (unsigned long long)rfer,
+			 (unsigned long long)excl);
+		check_report(ctx, PR_QGROUP_COUNTS,
+			     &(struct problem_ctx){ .str = why });
+	}
+}
+
 void quota_check(struct check_ctx *ctx)
 {
 	struct quota_state *q = ctx->fs ? ctx->fs->quota : NULL;
@@ -270,4 +426,5 @@ void quota_check(struct check_ctx *ctx)
 	for (i = 0; i < q->rels.nr; i++)
 		relation_check(ctx, q, VEC_AT(&q->rels, struct qg_rel, i));
 	subvols_check(ctx, q);
+	counts_check(ctx, q);
 }

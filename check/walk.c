@@ -192,6 +192,7 @@ static void block_visit(struct walk_state *ws, struct extent_buffer *eb)
 
 	if (kind < 0)
 		goto out_put;
+	inodes_block(ws, eb);
 	if (!owner_valid(ws->root->id, eb_owner(eb)))
 		report_block(ws, PR_TREE_BLOCK_OWNER, eb->start,
 			     &(struct problem_ctx){ .owner = eb_owner(eb) });

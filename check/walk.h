@@ -69,8 +69,13 @@ void inodes_item(struct walk_state *ws, const struct extent_buffer *eb,
 		 int slot, const struct btrfs_key *key);
 void inodes_finish(struct walk_state *ws);
 
+/* inodes.c: a tree block of the subvolume being walked, on every visit */
+void inodes_block(struct walk_state *ws, const struct extent_buffer *eb);
+
 /* quota.c: one item of the quota tree. */
 void quota_item(struct walk_state *ws, const struct extent_buffer *eb,
 		int slot, const struct btrfs_key *key);
+/* quota.c: subvolume 'root' uses extent [bytenr, +len): for the counts. */
+void quota_extent_use(struct check_ctx *ctx, u64 bytenr, u64 len, u64 root);
 
 #endif

@@ -1441,6 +1441,26 @@ static int quota_status_set(struct corrupt *c, u64 flags, u64 version)
 	return finish(c, "qgroup status item changed");
 }
 
+static bool is_top_info(struct corrupt *c, const struct extent_buffer *eb,
+			int slot, const struct btrfs_key *key)
+{
+	return key->offset == BTRFS_FS_TREE_OBJECTID;
+}
+
+static int mode_qgroup_counts(struct corrupt *c)
+{
+	struct btrfs_qgroup_info_item *ii;
+	int ret = item_find(c, BTRFS_QUOTA_TREE_OBJECTID, BTRFS_QGROUP_INFO_KEY,
+			    is_top_info, false);
+
+	if (ret)
+		return ret;
+	ii = item_ptr(c);
+	btrfs_set_qgroup_info_rfer(ii, btrfs_qgroup_info_rfer(ii) +
+				   c->fs_info->sb.nodesize);
+	return finish(c, "qgroup 0/5 referenced + nodesize");
+}
+
 static int mode_qgroup_version(struct corrupt *c)
 {
 	return quota_status_set(c, 0, 2);
@@ -1530,6 +1550,7 @@ static const struct mode modes[] = {
 	{ "qgroup-limit", mode_qgroup_limit, "qgroup-item-missing", "fs" },
 	{ "qgroup-relation", mode_qgroup_relation, "qgroup-relation-unpaired", "fs" },
 	{ "qgroup-subvol", mode_qgroup_subvol, "qgroup-subvol-missing", "fs" },
+	{ "qgroup-counts", mode_qgroup_counts, "qgroup-counts", "fs" },
 };
 
 #define NR_MODES (sizeof(modes) / sizeof(modes[0]))
