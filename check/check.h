@@ -216,6 +216,8 @@ struct check_ctx {
 	struct rec_vec orphans;		/* u64: root ids with an orphan item */
 	struct rec_vec dax_extents;	/* struct dax_extent_rec */
 
+	struct fs_check *fs;		/* inodes.c, quota.c: NULL until used */
+
 	bool any_dax_inode;
 	u64 first_dax_root, first_dax_ino;
 	struct check_totals totals;
@@ -279,6 +281,15 @@ void free_space_check(struct check_ctx *ctx);
 
 /* fs-items.c */
 void dax_check(struct check_ctx *ctx);
+
+/* inodes.c: phase 4 and the file extents without checksums (phase 5) */
+void fs_roots_check(struct check_ctx *ctx);
+void fs_csums_check(struct check_ctx *ctx);
+void fs_check_free(struct check_ctx *ctx);
+
+/* quota.c: phase 7; false when quotas are not enabled */
+bool quota_enabled(const struct check_ctx *ctx);
+void quota_check(struct check_ctx *ctx);
 
 /* csums.c: csums_prepare() merges the ranges dax_check() uses */
 void csums_prepare(struct check_ctx *ctx);

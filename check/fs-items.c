@@ -4,8 +4,8 @@
  * key order: an inode's items follow its inode item, so the inode's flags
  * are known when its xattrs and file extents arrive.
  *
- * This slice checks the DAX invariants of DAX-DESIGN.md; the rest of the
- * inode and directory consistency checks come later.
+ * This file checks the DAX invariants of DAX-DESIGN.md; inodes.c checks
+ * inodes, names and file extents.
  */
 #include <string.h>
 #include <sys/stat.h>
@@ -138,11 +138,12 @@ void fs_item(struct walk_state *ws, const struct extent_buffer *eb, int slot,
 {
 	struct inode_state *st = &ws->inode;
 
-	if (key->objectid != st->ino || !st->have_item) {
-		if (key->objectid != st->ino)
-			memset(st, 0, sizeof(*st));
+	if (key->objectid != st->ino) {
+		inodes_finish(ws);
+		memset(st, 0, sizeof(*st));
 		st->ino = key->objectid;
 	}
+	inodes_item(ws, eb, slot, key);
 	if (key->type == BTRFS_INODE_ITEM_KEY) {
 		inode_item(ws, eb, slot);
 		return;

@@ -488,6 +488,8 @@ static bool item_by_tree(struct walk_state *ws, const struct extent_buffer *eb,
 		fst_item(ctx, eb, slot, key);
 	else if (tree == BTRFS_ROOT_TREE_OBJECTID)
 		root_tree_item(ctx, eb, slot, key);
+	else if (tree == BTRFS_QUOTA_TREE_OBJECTID)
+		quota_item(ws, eb, slot, key);
 	return true;
 }
 
@@ -511,6 +513,7 @@ void items_leaf(struct walk_state *ws, const struct extent_buffer *eb,
 	u32 i, nr = eb_nritems(eb);
 	struct btrfs_key key;
 
+	ws->leaf_first = first;
 	for (i = 0; i < nr && !ws->ctx->fatal; i++) {
 		eb_item_key(eb, &key, (int)i);
 		if (first)

@@ -263,22 +263,28 @@ static void run_phases(struct check_ctx *ctx)
 		free_space_check(ctx);
 	phase_end(ctx, &pc);
 	phase_begin(ctx, &pc, PH_FS_ROOTS, NULL);
-	if (!ctx->fatal)
+	if (!ctx->fatal) {
 		dax_check(ctx);
+		fs_roots_check(ctx);
+	}
 	phase_end(ctx, &pc);
 	phase_begin(ctx, &pc, PH_CSUMS, ctx->opts->check_data_csum ?
 		    "checking csums against data" :
 		    "checking only csums items (without verifying data)");
-	if (!ctx->fatal)
+	if (!ctx->fatal) {
 		csums_check(ctx);
+		fs_csums_check(ctx);
+	}
 	phase_end(ctx, &pc);
 	phase_begin(ctx, &pc, PH_ROOT_REFS, NULL);
 	if (!ctx->fatal)
 		roots_check_refs(ctx);
 	phase_end(ctx, &pc);
-	phase_begin(ctx, &pc, PH_QUOTA, root_find(ctx, BTRFS_QUOTA_TREE_OBJECTID) ?
-		    "checking quota groups skipped (not implemented yet)" :
+	phase_begin(ctx, &pc, PH_QUOTA, quota_enabled(ctx) ?
+		    "checking quota groups" :
 		    "checking quota groups skipped (not enabled on this FS)");
+	if (!ctx->fatal && quota_enabled(ctx))
+		quota_check(ctx);
 	phase_end(ctx, &pc);
 	problem_log_flush(&ctx->log);
 }
@@ -345,6 +351,7 @@ static int check_fs(struct btrfs_fs_info *fs_info, const struct check_opts *opts
 		return 1;
 	}
 	run_phases(&ctx);
+	fs_check_free(&ctx);
 	if (opts->json)
 		summary_json(&ctx, device);
 	else

@@ -193,7 +193,79 @@ enum check_phase {
 	X(PR_ROOT_REFS_COUNT, "root-refs-count", SEV_ERROR, PH_ROOT_REFS, \
 	  "subvolume {root} has refs {want} in its root item, but {have} root backrefs") \
 	X(PR_ROOT_ORPHAN_MISSING, "root-orphan-missing", SEV_ERROR, PH_ROOT_REFS, \
-	  "subvolume {root} is unlinked (refs 0) but has no orphan item")
+	  "subvolume {root} is unlinked (refs 0) but has no orphan item") \
+	/* Fs trees: inodes, names, file extents */			\
+	X(PR_INODE_ITEM_MISSING, "inode-item-missing", SEV_ERROR, PH_FS_ROOTS, \
+	  "root {root} inode {ino} has items but no inode item")	\
+	X(PR_INODE_NLINK, "inode-nlink", SEV_ERROR, PH_FS_ROOTS,	\
+	  "root {root} inode {ino} has nlink {want}, but {have} names") \
+	X(PR_INODE_ORPHAN_MISSING, "inode-orphan-missing", SEV_ERROR, PH_FS_ROOTS, \
+	  "root {root} inode {ino} has no name and nlink 0, but no orphan item") \
+	X(PR_INODE_NBYTES, "inode-nbytes", SEV_ERROR, PH_FS_ROOTS,	\
+	  "root {root} inode {ino} has nbytes {want}, its file extents add up to {have}") \
+	X(PR_DIR_ISIZE, "dir-isize", SEV_ERROR, PH_FS_ROOTS,		\
+	  "root {root} directory {ino} has size {want}, its entries add up to {have}") \
+	X(PR_DIR_ITEM_NOT_DIR, "dir-item-not-dir", SEV_ERROR, PH_FS_ROOTS, \
+	  "root {root} inode {ino} is not a directory but has directory entries") \
+	X(PR_DIR_INDEX_MISSING, "dir-index-missing", SEV_ERROR, PH_FS_ROOTS, \
+	  "root {root} directory {parent} has a dir item for inode {ino} but no dir index") \
+	X(PR_DIR_ITEM_MISSING, "dir-item-missing", SEV_ERROR, PH_FS_ROOTS, \
+	  "root {root} directory {parent} has dir index {index} for inode {ino} but no dir item") \
+	X(PR_DIR_ENTRY_NO_REF, "dir-entry-no-ref", SEV_ERROR, PH_FS_ROOTS, \
+	  "root {root} directory {parent} has an entry (index {index}) for inode {ino}, which has no inode ref for it") \
+	X(PR_DIR_ENTRY_DANGLING, "dir-entry-dangling", SEV_ERROR, PH_FS_ROOTS, \
+	  "root {root} directory {parent} has an entry (index {index}) for inode {ino}, which does not exist") \
+	X(PR_INODE_REF_NO_ENTRY, "inode-ref-no-entry", SEV_ERROR, PH_FS_ROOTS, \
+	  "root {root} inode {ino} has a name (index {index}) in directory {parent} without dir item or dir index") \
+	X(PR_INODE_REF_INDEX, "inode-ref-index", SEV_ERROR, PH_FS_ROOTS, \
+	  "root {root} inode {ino} has index {have} in directory {parent}, its dir index is {want}") \
+	X(PR_DIR_ENTRY_TYPE, "dir-entry-type", SEV_ERROR, PH_FS_ROOTS, \
+	  "root {root} directory {parent} lists inode {ino} with type {have}, its mode says {want}") \
+	X(PR_DIR_ENTRY_LOCATION, "dir-entry-location", SEV_ERROR, PH_FS_ROOTS, \
+	  "root {root} directory {parent}: {str} of one name point to inodes {ino} and {owner}") \
+	X(PR_DIR_ENTRY_DUPLICATE, "dir-entry-duplicate", SEV_ERROR, PH_FS_ROOTS, \
+	  "root {root} directory {parent}: a name of inode {ino} has more than one {str}") \
+	X(PR_DIR_INDEX_ENTRIES, "dir-index-entries", SEV_ERROR, PH_FS_ROOTS, \
+	  "root {root} directory {ino}: dir index {index} holds {count} entries, not one") \
+	X(PR_INODE_EXTREF_HASH, "inode-extref-hash", SEV_ERROR, PH_FS_ROOTS, \
+	  "root {root} inode {ino}: extref key offset {have} is not the hash {want} of its name in directory {parent}") \
+	X(PR_FILE_EXTENT_OVERLAP, "file-extent-overlap", SEV_ERROR, PH_FS_ROOTS, \
+	  "root {root} inode {ino}: file extent at {offset} overlaps the one before, which ends at {have}") \
+	X(PR_FILE_EXTENT_GAP, "file-extent-gap", SEV_ERROR, PH_FS_ROOTS, \
+	  "root {root} inode {ino}: no file extent covers offset {offset} length {len} below the size {want}, and NO_HOLES is not set") \
+	X(PR_FILE_EXTENT_INLINE_SIZE, "file-extent-inline-size", SEV_ERROR, PH_FS_ROOTS, \
+	  "root {root} inode {ino}: inline extent holds {have} bytes, more than the sector size {want}") \
+	X(PR_FILE_EXTENT_RANGE, "file-extent-range", SEV_ERROR, PH_FS_ROOTS, \
+	  "root {root} inode {ino}: file extent at {offset} uses bytes up to {have} of an extent of {want} bytes") \
+	X(PR_FILE_EXTENT_BEYOND_ISIZE, "file-extent-beyond-isize", SEV_ERROR, PH_FS_ROOTS, \
+	  "root {root} inode {ino}: data extent at file offset {offset} lies beyond the size {want}") \
+	X(PR_FILE_EXTENT_NO_CSUM, "file-extent-no-csum", SEV_ERROR, PH_CSUMS, \
+	  "root {root} inode {ino}: data at {bytenr} length {len} (file offset {offset}) has no checksums, but the inode lacks NODATASUM") \
+	X(PR_ORPHAN_NO_INODE, "orphan-no-inode", SEV_WARNING, PH_FS_ROOTS, \
+	  "root {root}: orphan item for inode {ino}, which does not exist") \
+	X(PR_ORPHAN_LINKED, "orphan-linked", SEV_WARNING, PH_FS_ROOTS, \
+	  "root {root}: orphan item for inode {ino}, which still has nlink {have}") \
+	X(PR_ROOT_DIR_BAD, "root-dir-bad", SEV_ERROR, PH_FS_ROOTS,	\
+	  "root {root}: the root directory (inode 256) {str}")		\
+	X(PR_ROOT_REF_NO_DIR_ENTRY, "root-ref-no-dir-entry", SEV_ERROR, PH_ROOT_REFS, \
+	  "subvolume {root} in {parent}: directory {ino} has no dir item and dir index (index {index}) matching its root ref") \
+	/* Quota tree */						\
+	X(PR_QGROUP_STATUS_BAD, "qgroup-status-bad", SEV_ERROR, PH_QUOTA, \
+	  "quota tree: {str}")						\
+	X(PR_QGROUP_INCONSISTENT, "qgroup-inconsistent", SEV_WARNING, PH_QUOTA, \
+	  "quota groups are marked inconsistent; the counts are not checked") \
+	X(PR_QGROUP_RESCAN, "qgroup-rescan", SEV_INFO, PH_QUOTA,	\
+	  "a quota rescan is in progress (at {key}); the counts are not checked") \
+	X(PR_QGROUP_ITEM_MISSING, "qgroup-item-missing", SEV_ERROR, PH_QUOTA, \
+	  "qgroup {str}")							\
+	X(PR_QGROUP_RELATION_UNPAIRED, "qgroup-relation-unpaired", SEV_ERROR, PH_QUOTA, \
+	  "qgroup relation {key} has no counterpart in the other direction") \
+	X(PR_QGROUP_RELATION_BAD, "qgroup-relation-bad", SEV_ERROR, PH_QUOTA, \
+	  "qgroup relation {key} {str}")				\
+	X(PR_QGROUP_SUBVOL_MISSING, "qgroup-subvol-missing", SEV_ERROR, PH_QUOTA, \
+	  "subvolume {root} has no level-0 qgroup")			\
+	X(PR_QGROUP_COUNTS, "qgroup-counts", SEV_ERROR, PH_QUOTA,	\
+	  "qgroup {str}")
 
 enum problem_id {
 #define PR_ENUM(e, id, sev, phase, tmpl) e,

@@ -192,6 +192,7 @@ static void block_visit(struct walk_state *ws, struct extent_buffer *eb)
 
 	if (kind < 0)
 		goto out_put;
+	inodes_block(ws, eb);
 	if (!owner_valid(ws->root->id, eb_owner(eb)))
 		report_block(ws, PR_TREE_BLOCK_OWNER, eb->start,
 			     &(struct problem_ctx){ .owner = eb_owner(eb) });
@@ -312,12 +313,16 @@ int walk_tree(struct check_ctx *ctx, const struct root_rec *root)
 	ws.fs = tree_is_shareable(root->id);
 	if (!root->verify_only)
 		ref_found_block(&ws, root->bytenr, NULL);
+	if (ws.fs && !root->verify_only)
+		inodes_tree_begin(&ws);
 	if (tree_block_read(ctx->fs_info, root->bytenr, &expect, &eb)) {
 		report_read_error(&ws, PR_TREE_BLOCK_BAD, root->bytenr);
+		inodes_tree_end(&ws);
 		return ctx->fatal;
 	}
 	block_visit(&ws, eb);
 	walk_nodes(&ws, root->level);
 	path_release(&ws);
+	inodes_tree_end(&ws);
 	return ctx->fatal;
 }

@@ -22,7 +22,21 @@ struct inode_state {
 	u32 mode;
 	bool have_item;
 	bool dax;
+
+	/* inodes.c: what the inode item says and what its items add up to */
+	u32 nlink;
+	u64 size;
+	u64 nbytes;
+	u64 names;		/* inode ref and extref entries */
+	u64 dir_names;		/* name bytes of its dir items and dir indexes */
+	u64 found_bytes;	/* nbytes as its file extents count them */
+	u64 extent_end;		/* end of the file extents so far */
+	u64 beyond;		/* first data extent past i_size, +1; 0: none */
+	bool dir_entries;	/* it has dir items or dir indexes */
+	bool gap_reported;
 };
+
+struct fs_tree_state;
 
 struct walk_state {
 	struct check_ctx *ctx;
@@ -33,16 +47,35 @@ struct walk_state {
 
 	/* The leaf being handed to the item verifiers. */
 	bool leaf_full_backref;
+	bool leaf_first;		/* its first visit in this check */
 
 	/* Extent tree: the extent item keyed backrefs belong to. */
 	u64 cur_extent;
 	bool cur_extent_valid;
 
 	struct inode_state inode;
+	/* inodes.c: names and inodes of the subvolume being walked, or NULL */
+	struct fs_tree_state *fst;
 };
 
 /* fs-items.c: one item of a tree that holds files, on every visit. */
 void fs_item(struct walk_state *ws, const struct extent_buffer *eb, int slot,
 	     const struct btrfs_key *key);
+
+/* inodes.c: inode and directory consistency of one subvolume tree. */
+void inodes_tree_begin(struct walk_state *ws);
+void inodes_tree_end(struct walk_state *ws);
+void inodes_item(struct walk_state *ws, const struct extent_buffer *eb,
+		 int slot, const struct btrfs_key *key);
+void inodes_finish(struct walk_state *ws);
+
+/* inodes.c: a tree block of the subvolume being walked, on every visit */
+void inodes_block(struct walk_state *ws, const struct extent_buffer *eb);
+
+/* quota.c: one item of the quota tree. */
+void quota_item(struct walk_state *ws, const struct extent_buffer *eb,
+		int slot, const struct btrfs_key *key);
+/* quota.c: subvolume 'root' uses extent [bytenr, +len): for the counts. */
+void quota_extent_use(struct check_ctx *ctx, u64 bytenr, u64 len, u64 root);
 
 #endif

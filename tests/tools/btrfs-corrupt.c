@@ -4,7 +4,7 @@
  * test can check that `btrfs check` reports exactly the matching problem.
  *
  *   btrfs-corrupt [--no-csum] IMAGE... MODE
- *   btrfs-corrupt --list
+ *   btrfs-corrupt --list [SET]
  *
  * It finds the item to change with the engine's reader, changes a private
  * copy of the tree block, recomputes the block's checksum (unless
@@ -810,56 +810,761 @@ static int mode_fuzz(struct corrupt *c)
 	return finish(c, "fuzzed");
 }
 
+/* ------------------------------------------- subvolume and quota modes */
+
+/* Removes item c->slot (never slot 0: its key is in the parent node). */
+static int item_delete(struct corrupt *c)
+{
+	struct extent_buffer *eb = c->eb;
+	u32 nr = eb_nritems(eb), size = eb_item_size(eb, c->slot);
+	u32 off = eb_item_offset(eb, c->slot), end = eb_item_offset(eb, nr - 1);
+	u8 *data = eb->data + sizeof(struct btrfs_header);
+	u32 i;
+
+	if (c->slot == 0 || nr < 2)
+		return -ENOENT;
+	/* The data of the items after it sit below it: move them up. */
+	memmove(data + end + size, data + end, off - end);
+	for (i = c->slot + 1; i < nr; i++)
+		btrfs_set_raw_item_offset(eb_item(eb, i),
+					  eb_item_offset(eb, i) + size);
+	memmove(eb_item(eb, c->slot), eb_item(eb, c->slot + 1),
+		(nr - c->slot - 1) * sizeof(struct btrfs_item));
+	btrfs_set_header_nritems(eb_header(eb), nr - 1);
+	return 0;
+}
+
+/* Grows item c->slot by n bytes at its end; *tail points at them. */
+static int item_extend(struct corrupt *c, u32 n, u8 **tail)
+{
+	struct extent_buffer *eb = c->eb;
+	u32 nr = eb_nritems(eb), size = eb_item_size(eb, c->slot);
+	u32 off = eb_item_offset(eb, c->slot), end = eb_item_offset(eb, nr - 1);
+	u8 *data = eb->data + sizeof(struct btrfs_header);
+	u32 free_start = nr * sizeof(struct btrfs_item);
+	u32 i;
+
+	if (end < free_start + n)
+		return -ENOSPC;
+	memmove(data + end - n, data + end, off + size - end);
+	for (i = c->slot; i < nr; i++)
+		btrfs_set_raw_item_offset(eb_item(eb, i),
+					  eb_item_offset(eb, i) - n);
+	btrfs_set_raw_item_size(eb_item(eb, c->slot), size + n);
+	*tail = data + off - n + size;
+	return 0;
+}
+
+static int fs_find(struct corrupt *c, u8 type, item_pred pred)
+{
+	free(c->eb);
+	c->eb = NULL;
+	return item_find(c, BTRFS_FS_TREE_OBJECTID, type, pred, false);
+}
+
+static u32 mode_of(const struct extent_buffer *eb, int slot)
+{
+	return btrfs_inode_mode(eb_item_ptr_type(eb, slot,
+						 struct btrfs_inode_item));
+}
+
+static bool is_linked_file(struct corrupt *c, const struct extent_buffer *eb,
+			   int slot, const struct btrfs_key *key)
+{
+	const struct btrfs_inode_item *ii = eb_item_ptr(eb, slot);
+
+	return S_ISREG(btrfs_inode_mode(ii)) && btrfs_inode_nlink(ii) == 1 &&
+	       btrfs_inode_size(ii) > 2 * c->fs_info->sb.sectorsize &&
+	       !(btrfs_inode_flags(ii) & BTRFS_INODE_NODATASUM) && slot > 0;
+}
+
+static bool is_subdir(struct corrupt *c, const struct extent_buffer *eb,
+		      int slot, const struct btrfs_key *key)
+{
+	return S_ISDIR(mode_of(eb, slot)) &&
+	       key->objectid > BTRFS_FIRST_FREE_OBJECTID &&
+	       btrfs_inode_size(eb_item_ptr(eb, slot)) > 0;
+}
+
+static bool is_nocow_file(struct corrupt *c, const struct extent_buffer *eb,
+			  int slot, const struct btrfs_key *key)
+{
+	const struct btrfs_inode_item *ii = eb_item_ptr(eb, slot);
+
+	return S_ISREG(btrfs_inode_mode(ii)) && btrfs_inode_size(ii) > 0 &&
+	       (btrfs_inode_flags(ii) & BTRFS_INODE_NODATASUM) &&
+	       !(btrfs_inode_flags_ro(btrfs_inode_flags(ii)) & BTRFS_INODE_RO_DAX);
+}
+
+static bool is_root_dir(struct corrupt *c, const struct extent_buffer *eb,
+			int slot, const struct btrfs_key *key)
+{
+	return key->objectid == BTRFS_FIRST_FREE_OBJECTID;
+}
+
+/* A dir entry (one per item) of a regular file, not in slot 0. */
+static bool is_file_entry(struct corrupt *c, const struct extent_buffer *eb,
+			  int slot, const struct btrfs_key *key)
+{
+	const struct btrfs_dir_item *di = eb_item_ptr(eb, slot);
+
+	return slot > 0 && btrfs_dir_ftype(di) == BTRFS_FT_REG_FILE &&
+	       eb_item_size(eb, slot) == sizeof(*di) + btrfs_dir_name_len(di);
+}
+
+static bool is_subvol_entry(struct corrupt *c, const struct extent_buffer *eb,
+			    int slot, const struct btrfs_key *key)
+{
+	const struct btrfs_dir_item *di = eb_item_ptr(eb, slot);
+
+	return btrfs_disk_key_type(&di->location) == BTRFS_ROOT_ITEM_KEY;
+}
+
+/* An inode ref of one name whose inode has one link, not in slot 0. */
+static bool is_single_ref(struct corrupt *c, const struct extent_buffer *eb,
+			  int slot, const struct btrfs_key *key)
+{
+	const struct btrfs_inode_ref *ref = eb_item_ptr(eb, slot);
+	struct btrfs_key prev;
+
+	if (slot == 0 || key->offset == key->objectid ||
+	    eb_item_size(eb, slot) != sizeof(*ref) + btrfs_inode_ref_name_len(ref))
+		return false;
+	eb_item_key(eb, &prev, slot - 1);
+	return prev.objectid == key->objectid &&
+	       prev.type == BTRFS_INODE_ITEM_KEY &&
+	       S_ISREG(mode_of(eb, slot - 1)) &&
+	       btrfs_inode_nlink(eb_item_ptr(eb, slot - 1)) == 1;
+}
+
+/* A fifo whose items all sit in this leaf, after slot 0. */
+static bool is_whole_fifo(struct corrupt *c, const struct extent_buffer *eb,
+			  int slot, const struct btrfs_key *key)
+{
+	u32 nr = eb_nritems(eb);
+	struct btrfs_key next;
+	u32 i;
+
+	if (slot == 0 || !S_ISFIFO(mode_of(eb, slot)))
+		return false;
+	for (i = slot + 1; i < nr; i++) {
+		eb_item_key(eb, &next, (int)i);
+		if (next.objectid != key->objectid)
+			return true;
+	}
+	return false;
+}
+
+static bool is_hole(struct corrupt *c, const struct extent_buffer *eb,
+		    int slot, const struct btrfs_key *key)
+{
+	const struct btrfs_file_extent_item *fe = eb_item_ptr(eb, slot);
+
+	return slot > 0 && eb_item_size(eb, slot) == sizeof(*fe) &&
+	       btrfs_file_extent_type(fe) == BTRFS_FILE_EXTENT_REG &&
+	       !btrfs_file_extent_disk_bytenr(fe) && key->offset > 0;
+}
+
+static bool is_compressed_inline(struct corrupt *c,
+				 const struct extent_buffer *eb, int slot,
+				 const struct btrfs_key *key)
+{
+	const struct btrfs_file_extent_item *fe = eb_item_ptr(eb, slot);
+
+	return btrfs_file_extent_type(fe) == BTRFS_FILE_EXTENT_INLINE &&
+	       btrfs_file_extent_compression(fe) != BTRFS_COMPRESS_NONE;
+}
+
+static bool is_reg_or_hole(struct corrupt *c, const struct extent_buffer *eb,
+			   int slot, const struct btrfs_key *key)
+{
+	const struct btrfs_file_extent_item *fe = eb_item_ptr(eb, slot);
+
+	return eb_item_size(eb, slot) == sizeof(*fe) &&
+	       btrfs_file_extent_type(fe) == BTRFS_FILE_EXTENT_REG &&
+	       btrfs_file_extent_compression(fe) == BTRFS_COMPRESS_NONE;
+}
+
+static bool is_big_file(struct corrupt *c, const struct extent_buffer *eb,
+			int slot, const struct btrfs_key *key)
+{
+	return is_linked_file(c, eb, slot, key) &&
+	       btrfs_inode_size(eb_item_ptr(eb, slot)) >= (1U << 20);
+}
+
+/* The last regular extent or hole of a leaf, continued by the next leaf. */
+static int find_extent_at_leaf_end(struct corrupt *c)
+{
+	struct btrfs_key key = { 0, 0, 0 }, prev = { 0, 0, 0 };
+	struct extent_buffer *prev_eb = NULL;
+	struct btrfs_root root;
+	struct btrfs_path path;
+	int prev_slot = 0, ret;
+
+	ret = btrfs_read_root(c->fs_info, BTRFS_FS_TREE_OBJECTID, &root, NULL);
+	if (ret)
+		return ret;
+	btrfs_path_init(&path);
+	ret = btrfs_search_slot(c->fs_info, &root, &key, &path);
+	while (ret >= 0 && path.nodes[0] &&
+	       path.slots[0] < (int)eb_nritems(path.nodes[0])) {
+		eb_item_key(path.nodes[0], &key, path.slots[0]);
+		if (path.slots[0] == 0 && prev_eb &&
+		    key.type == BTRFS_EXTENT_DATA_KEY &&
+		    prev.type == BTRFS_EXTENT_DATA_KEY &&
+		    prev.objectid == key.objectid &&
+		    is_reg_or_hole(c, prev_eb, prev_slot, &prev)) {
+			c->eb = eb_copy(prev_eb);
+			c->slot = prev_slot;
+			c->key = prev;
+			break;
+		}
+		free(prev_eb);
+		prev_eb = path.slots[0] == (int)eb_nritems(path.nodes[0]) - 1 ?
+			  eb_copy(path.nodes[0]) : NULL;
+		prev_slot = path.slots[0];
+		prev = key;
+		ret = btrfs_next_item(c->fs_info, &path);
+		if (ret > 0)
+			break;
+	}
+	free(prev_eb);
+	btrfs_path_release(&path);
+	if (ret < 0)
+		return ret;
+	return c->eb ? 0 : -ENOENT;
+}
+
+static int mode_fs_nlink(struct corrupt *c)
+{
+	struct btrfs_inode_item *ii;
+	int ret = fs_find(c, BTRFS_INODE_ITEM_KEY, is_linked_file);
+
+	if (ret)
+		return ret;
+	ii = item_ptr(c);
+	btrfs_set_inode_nlink(ii, btrfs_inode_nlink(ii) + 1);
+	return finish(c, "inode nlink + 1");
+}
+
+static int mode_fs_inode_item(struct corrupt *c)
+{
+	int ret = fs_find(c, BTRFS_INODE_ITEM_KEY, is_linked_file);
+
+	if (ret)
+		return ret;
+	btrfs_set_disk_key_type(&eb_item(c->eb, c->slot)->key, 0);
+	return finish(c, "inode item key type set to 0");
+}
+
+static int mode_fs_nbytes(struct corrupt *c)
+{
+	struct btrfs_inode_item *ii;
+	int ret = fs_find(c, BTRFS_INODE_ITEM_KEY, is_linked_file);
+
+	if (ret)
+		return ret;
+	ii = item_ptr(c);
+	btrfs_set_inode_nbytes(ii, btrfs_inode_nbytes(ii) +
+			       c->fs_info->sb.sectorsize);
+	return finish(c, "inode nbytes + sectorsize");
+}
+
+static int mode_fs_beyond_isize(struct corrupt *c)
+{
+	int ret = fs_find(c, BTRFS_INODE_ITEM_KEY, is_big_file);
+
+	if (ret)
+		return ret;
+	btrfs_set_inode_size(item_ptr(c), 1);
+	return finish(c, "inode size set to 1");
+}
+
+static int mode_fs_dir_isize(struct corrupt *c)
+{
+	struct btrfs_inode_item *ii;
+	int ret = fs_find(c, BTRFS_INODE_ITEM_KEY, is_subdir);
+
+	if (ret)
+		return ret;
+	ii = item_ptr(c);
+	btrfs_set_inode_size(ii, btrfs_inode_size(ii) + 2);
+	return finish(c, "directory size + 2");
+}
+
+static int mode_fs_dir_not_dir(struct corrupt *c)
+{
+	int ret = fs_find(c, BTRFS_INODE_ITEM_KEY, is_subdir);
+
+	if (ret)
+		return ret;
+	btrfs_set_inode_mode(item_ptr(c), S_IFREG | 0644);
+	return finish(c, "directory mode set to a regular file");
+}
+
+static int mode_fs_root_dir(struct corrupt *c)
+{
+	int ret = fs_find(c, BTRFS_INODE_ITEM_KEY, is_root_dir);
+
+	if (ret)
+		return ret;
+	btrfs_set_inode_mode(item_ptr(c), S_IFREG | 0644);
+	return finish(c, "root directory mode set to a regular file");
+}
+
+static int mode_fs_no_csum(struct corrupt *c)
+{
+	struct btrfs_inode_item *ii;
+	int ret = fs_find(c, BTRFS_INODE_ITEM_KEY, is_nocow_file);
+
+	if (ret)
+		return ret;
+	ii = item_ptr(c);
+	btrfs_set_inode_flags(ii, btrfs_inode_flags(ii) & ~(u64)BTRFS_INODE_NODATASUM);
+	return finish(c, "NODATASUM cleared on a nodatacow file");
+}
+
+static int mode_fs_del_dir_index(struct corrupt *c)
+{
+	int ret = fs_find(c, BTRFS_DIR_INDEX_KEY, is_file_entry);
+
+	if (!ret)
+		ret = item_delete(c);
+	return ret ? ret : finish(c, "dir index deleted");
+}
+
+static int mode_fs_del_dir_item(struct corrupt *c)
+{
+	int ret = fs_find(c, BTRFS_DIR_ITEM_KEY, is_file_entry);
+
+	if (!ret)
+		ret = item_delete(c);
+	return ret ? ret : finish(c, "dir item deleted");
+}
+
+static int mode_fs_del_inode_ref(struct corrupt *c)
+{
+	int ret = fs_find(c, BTRFS_INODE_REF_KEY, is_single_ref);
+
+	if (!ret)
+		ret = item_delete(c);
+	return ret ? ret : finish(c, "inode ref deleted");
+}
+
+static int mode_fs_del_inode(struct corrupt *c)
+{
+	u64 ino;
+	int ret = fs_find(c, BTRFS_INODE_ITEM_KEY, is_whole_fifo);
+
+	if (ret)
+		return ret;
+	ino = c->key.objectid;
+	while (!ret && c->slot < (int)eb_nritems(c->eb)) {
+		struct btrfs_key key;
+
+		eb_item_key(c->eb, &key, c->slot);
+		if (key.objectid != ino)
+			break;
+		ret = item_delete(c);
+	}
+	return ret ? ret : finish(c, "every item of a fifo deleted");
+}
+
+static int mode_fs_ref_index(struct corrupt *c)
+{
+	struct btrfs_inode_ref *ref;
+	int ret = fs_find(c, BTRFS_INODE_REF_KEY, is_single_ref);
+
+	if (ret)
+		return ret;
+	ref = item_ptr(c);
+	btrfs_set_inode_ref_index(ref, btrfs_inode_ref_index(ref) + 1000);
+	return finish(c, "inode ref index + 1000");
+}
+
+static int mode_fs_entry_type(struct corrupt *c)
+{
+	struct btrfs_dir_item *di;
+	int ret = fs_find(c, BTRFS_DIR_INDEX_KEY, is_file_entry);
+
+	if (ret)
+		return ret;
+	di = item_ptr(c);
+	btrfs_set_dir_flags(di, BTRFS_FT_FIFO);
+	return finish(c, "dir index type set to fifo");
+}
+
+static int mode_fs_entry_location(struct corrupt *c)
+{
+	struct btrfs_dir_item *di;
+	int ret = fs_find(c, BTRFS_DIR_INDEX_KEY, is_file_entry);
+
+	if (ret)
+		return ret;
+	di = item_ptr(c);
+	btrfs_set_disk_key_objectid(&di->location,
+		btrfs_disk_key_objectid(&di->location) + 1);
+	return finish(c, "dir index location + 1");
+}
+
+/* Another dir index of the same directory, inode and name length. */
+static int twin_entry(const struct extent_buffer *eb, int slot,
+		      const struct btrfs_key *key)
+{
+	const struct btrfs_dir_item *di = eb_item_ptr(eb, slot);
+	int i;
+
+	for (i = 0; i < (int)eb_nritems(eb); i++) {
+		const struct btrfs_dir_item *o = eb_item_ptr(eb, i);
+		struct btrfs_key k;
+
+		eb_item_key(eb, &k, i);
+		if (i != slot && k.objectid == key->objectid &&
+		    k.type == BTRFS_DIR_INDEX_KEY &&
+		    btrfs_dir_name_len(o) == btrfs_dir_name_len(di) &&
+		    btrfs_disk_key_objectid(&o->location) ==
+		    btrfs_disk_key_objectid(&di->location) &&
+		    memcmp(o + 1, di + 1, btrfs_dir_name_len(di)))
+			return i;
+	}
+	return -1;
+}
+
+static bool has_twin(struct corrupt *c, const struct extent_buffer *eb,
+		     int slot, const struct btrfs_key *key)
+{
+	return is_file_entry(c, eb, slot, key) && twin_entry(eb, slot, key) >= 0;
+}
+
+static int mode_fs_entry_dup(struct corrupt *c)
+{
+	struct btrfs_dir_item *di;
+	const struct btrfs_dir_item *twin;
+	int ret = fs_find(c, BTRFS_DIR_INDEX_KEY, has_twin);
+
+	if (ret)
+		return ret;
+	di = item_ptr(c);
+	twin = eb_item_ptr(c->eb, twin_entry(c->eb, c->slot, &c->key));
+	memcpy(di + 1, twin + 1, btrfs_dir_name_len(di));
+	return finish(c, "dir index renamed as another name of its inode");
+}
+
+static int mode_fs_index_entries(struct corrupt *c)
+{
+	u32 size;
+	u8 *tail;
+	int ret = fs_find(c, BTRFS_DIR_INDEX_KEY, is_file_entry);
+
+	if (ret)
+		return ret;
+	size = eb_item_size(c->eb, c->slot);
+	ret = item_extend(c, size, &tail);
+	if (ret)
+		return ret;
+	memcpy(tail, tail - size, size);
+	return finish(c, "dir index entry doubled");
+}
+
+static int mode_fs_extref_hash(struct corrupt *c)
+{
+	struct btrfs_inode_extref *ref;
+	int ret = fs_find(c, BTRFS_INODE_EXTREF_KEY, NULL);
+
+	if (ret)
+		return ret;
+	ref = item_ptr(c);
+	btrfs_set_inode_extref_parent(ref, btrfs_inode_extref_parent(ref) + 1);
+	return finish(c, "inode extref parent + 1");
+}
+
+static int mode_fs_overlap(struct corrupt *c)
+{
+	struct btrfs_file_extent_item *fe;
+	int ret = find_extent_at_leaf_end(c);
+
+	if (ret)
+		return ret;
+	fe = item_ptr(c);
+	btrfs_set_file_extent_num_bytes(fe, btrfs_file_extent_num_bytes(fe) +
+					2 * c->fs_info->sb.sectorsize);
+	return finish(c, "last file extent of a leaf: num_bytes + 2 sectors");
+}
+
+static int mode_fs_gap(struct corrupt *c)
+{
+	int ret = fs_find(c, BTRFS_EXTENT_DATA_KEY, is_hole);
+
+	if (!ret)
+		ret = item_delete(c);
+	return ret ? ret : finish(c, "hole file extent deleted");
+}
+
+static int mode_fs_inline_size(struct corrupt *c)
+{
+	struct btrfs_file_extent_item *fe;
+	int ret = fs_find(c, BTRFS_EXTENT_DATA_KEY, is_compressed_inline);
+
+	if (ret)
+		return ret;
+	fe = item_ptr(c);
+	btrfs_set_file_extent_ram_bytes(fe, 2 * c->fs_info->sb.sectorsize);
+	return finish(c, "compressed inline extent ram_bytes = 2 sectors");
+}
+
+static int mode_fs_extent_range(struct corrupt *c)
+{
+	struct btrfs_file_extent_item *fe;
+	int ret = fs_find(c, BTRFS_EXTENT_DATA_KEY, is_reg_extent);
+
+	if (ret)
+		return ret;
+	fe = item_ptr(c);
+	btrfs_set_file_extent_offset(fe, btrfs_file_extent_offset(fe) +
+				     btrfs_file_extent_disk_num_bytes(fe));
+	return finish(c, "file extent offset + disk_num_bytes");
+}
+
+static bool is_orphan(struct corrupt *c, const struct extent_buffer *eb,
+		      int slot, const struct btrfs_key *key)
+{
+	return key->objectid == BTRFS_ORPHAN_OBJECTID;
+}
+
+static bool is_any_linked(struct corrupt *c, const struct extent_buffer *eb,
+			  int slot, const struct btrfs_key *key)
+{
+	const struct btrfs_inode_item *ii = eb_item_ptr(eb, slot);
+
+	return btrfs_inode_nlink(ii) > 0 && key->objectid <= BTRFS_LAST_FREE_OBJECTID;
+}
+
+/* Moves the last orphan item of the top-level tree to inode 'to'. */
+static int orphan_move(struct corrupt *c, u64 to)
+{
+	int ret;
+
+	free(c->eb);
+	c->eb = NULL;
+	ret = item_find(c, BTRFS_FS_TREE_OBJECTID, BTRFS_ORPHAN_ITEM_KEY,
+			is_orphan, true);
+	if (ret)
+		return ret;
+	if (to <= c->key.offset)
+		return -ENOENT;
+	key_set_offset(c, to);
+	return finish(c, "orphan item moved to another inode");
+}
+
+static int mode_fs_orphan_gone(struct corrupt *c)
+{
+	return orphan_move(c, 1ULL << 40);
+}
+
+static int mode_fs_orphan_linked(struct corrupt *c)
+{
+	int ret;
+
+	/* The inode with a link and the highest number. */
+	ret = item_find(c, BTRFS_FS_TREE_OBJECTID, BTRFS_INODE_ITEM_KEY,
+			is_any_linked, true);
+	if (ret)
+		return ret;
+	return orphan_move(c, c->key.objectid);
+}
+
+static int mode_fs_root_ref_entry(struct corrupt *c)
+{
+	struct btrfs_dir_item *di;
+	int ret = fs_find(c, BTRFS_DIR_INDEX_KEY, is_subvol_entry);
+
+	if (ret)
+		return ret;
+	di = item_ptr(c);
+	((u8 *)(di + 1))[0] ^= 0x01;
+	return finish(c, "first byte of a subvolume's dir index name flipped");
+}
+
+static bool is_level0_info(struct corrupt *c, const struct extent_buffer *eb,
+			   int slot, const struct btrfs_key *key)
+{
+	return slot > 0 && key->offset >= BTRFS_FIRST_FREE_OBJECTID &&
+	       !(key->offset >> BTRFS_QGROUP_LEVEL_SHIFT);
+}
+
+static bool not_first(struct corrupt *c, const struct extent_buffer *eb,
+		      int slot, const struct btrfs_key *key)
+{
+	return slot > 0;
+}
+
+static int quota_delete(struct corrupt *c, u8 type, item_pred pred,
+			const char *what)
+{
+	int ret = item_find(c, BTRFS_QUOTA_TREE_OBJECTID, type, pred, false);
+
+	if (!ret)
+		ret = item_delete(c);
+	return ret ? ret : finish(c, what);
+}
+
+static int mode_qgroup_limit(struct corrupt *c)
+{
+	return quota_delete(c, BTRFS_QGROUP_LIMIT_KEY, not_first,
+			    "qgroup limit item deleted");
+}
+
+static int mode_qgroup_relation(struct corrupt *c)
+{
+	return quota_delete(c, BTRFS_QGROUP_RELATION_KEY, not_first,
+			    "qgroup relation item deleted");
+}
+
+static int mode_qgroup_subvol(struct corrupt *c)
+{
+	return quota_delete(c, BTRFS_QGROUP_INFO_KEY, is_level0_info,
+			    "level-0 qgroup info item deleted");
+}
+
+static int quota_status_set(struct corrupt *c, u64 flags, u64 version)
+{
+	struct btrfs_qgroup_status_item *si;
+	int ret = item_find(c, BTRFS_QUOTA_TREE_OBJECTID,
+			    BTRFS_QGROUP_STATUS_KEY, NULL, false);
+
+	if (ret)
+		return ret;
+	si = item_ptr(c);
+	btrfs_set_qgroup_status_flags(si, btrfs_qgroup_status_flags(si) | flags);
+	if (version)
+		btrfs_set_qgroup_status_version(si, version);
+	return finish(c, "qgroup status item changed");
+}
+
+static bool is_top_info(struct corrupt *c, const struct extent_buffer *eb,
+			int slot, const struct btrfs_key *key)
+{
+	return key->offset == BTRFS_FS_TREE_OBJECTID;
+}
+
+static int mode_qgroup_counts(struct corrupt *c)
+{
+	struct btrfs_qgroup_info_item *ii;
+	int ret = item_find(c, BTRFS_QUOTA_TREE_OBJECTID, BTRFS_QGROUP_INFO_KEY,
+			    is_top_info, false);
+
+	if (ret)
+		return ret;
+	ii = item_ptr(c);
+	btrfs_set_qgroup_info_rfer(ii, btrfs_qgroup_info_rfer(ii) +
+				   c->fs_info->sb.nodesize);
+	return finish(c, "qgroup 0/5 referenced + nodesize");
+}
+
+static int mode_qgroup_version(struct corrupt *c)
+{
+	return quota_status_set(c, 0, 2);
+}
+
+static int mode_qgroup_inconsistent(struct corrupt *c)
+{
+	return quota_status_set(c, BTRFS_QGROUP_STATUS_FLAG_INCONSISTENT, 0);
+}
+
+static int mode_qgroup_rescan(struct corrupt *c)
+{
+	return quota_status_set(c, BTRFS_QGROUP_STATUS_FLAG_RESCAN, 0);
+}
+
 struct mode {
 	const char *name;
 	int (*fn)(struct corrupt *c);
 	/* The problem id btrfs check must report; alternatives split by '|'. */
 	const char *expect;
+	/* "fs": needs the image tests/cli/check-fs-corrupt.sh makes. */
+	const char *set;
 };
 
 static const struct mode modes[] = {
-	{ "bg-used", mode_bg_used, "block-group-used" },
-	{ "bg-flags", mode_bg_flags, "block-group-mismatch" },
-	{ "dev-extent-chunk", mode_dev_extent_chunk, "dev-extent-wrong-chunk" },
-	{ "dev-extent-length", mode_dev_extent_length, "dev-extent-length" },
-	{ "dev-extent-move", mode_dev_extent_move, "chunk-no-dev-extent" },
-	{ "dev-item-used", mode_dev_item_used, "device-bytes-used" },
-	{ "extent-refs", mode_extent_refs, "extent-refs" },
-	{ "extent-data-ref", mode_extent_data_ref, "backref-missing" },
+	{ "bg-used", mode_bg_used, "block-group-used", NULL },
+	{ "bg-flags", mode_bg_flags, "block-group-mismatch", NULL },
+	{ "dev-extent-chunk", mode_dev_extent_chunk, "dev-extent-wrong-chunk", NULL },
+	{ "dev-extent-length", mode_dev_extent_length, "dev-extent-length", NULL },
+	{ "dev-extent-move", mode_dev_extent_move, "chunk-no-dev-extent", NULL },
+	{ "dev-item-used", mode_dev_item_used, "device-bytes-used", NULL },
+	{ "extent-refs", mode_extent_refs, "extent-refs", NULL },
+	{ "extent-data-ref", mode_extent_data_ref, "backref-missing", NULL },
 	{ "file-extent-hole", mode_file_extent_hole,
-	  "extent-unreferenced|backref-unused|backref-count" },
-	{ "file-extent-len", mode_file_extent_len, "data-extent-mismatch" },
-	{ "fst-extent", mode_fst_extent, "fst-leaked" },
-	{ "fst-count", mode_fst_count, "fst-extent-count" },
-	{ "fst-bitmap", mode_fst_bitmap, "fst-leaked" },
-	{ "dax-valid", mode_dax_valid, "" },
-	{ "dax-no-compat", mode_dax_no_compat, "dax-compat-ro-missing" },
-	{ "dax-flags", mode_dax_flags, "dax-inode-flags" },
-	{ "dax-inline", mode_dax_inline, "dax-inline-extent" },
-	{ "dax-csum", mode_dax_csum, "dax-csum" },
-	{ "dax-compressed", mode_dax_compressed, "dax-compressed-extent" },
-	{ "dax-prop", mode_dax_prop, "dax-compress-prop" },
-	{ "dax-layout", mode_dax_layout, "dax-chunk-unaligned" },
-	{ "super-bytes-used", mode_super_bytes_used, "super-bytes-used" },
-	{ "super-mirror", mode_super_mirror, "super-copy-bad" },
-	{ "leaf-garbage", mode_leaf_garbage, "tree-block-bad" },
-	{ "leaf-owner", mode_leaf_owner, "tree-block-owner" },
-	{ "root-backref", mode_root_backref, "root-ref-mismatch" },
-	{ "root-refs", mode_root_refs, "root-refs-count" },
-	{ "csum-move", mode_csum_move, "csum-no-extent" },
-	{ "data-garbage", mode_data_garbage, "data-csum-mismatch" },
-	{ "fuzz", mode_fuzz, "" },
+	  "extent-unreferenced|backref-unused|backref-count", NULL },
+	{ "file-extent-len", mode_file_extent_len, "data-extent-mismatch", NULL },
+	{ "fst-extent", mode_fst_extent, "fst-leaked", NULL },
+	{ "fst-count", mode_fst_count, "fst-extent-count", NULL },
+	{ "fst-bitmap", mode_fst_bitmap, "fst-leaked", NULL },
+	{ "dax-valid", mode_dax_valid, "", NULL },
+	{ "dax-no-compat", mode_dax_no_compat, "dax-compat-ro-missing", NULL },
+	{ "dax-flags", mode_dax_flags, "dax-inode-flags", NULL },
+	{ "dax-inline", mode_dax_inline, "dax-inline-extent", NULL },
+	{ "dax-csum", mode_dax_csum, "dax-csum", NULL },
+	{ "dax-compressed", mode_dax_compressed, "dax-compressed-extent", NULL },
+	{ "dax-prop", mode_dax_prop, "dax-compress-prop", NULL },
+	{ "dax-layout", mode_dax_layout, "dax-chunk-unaligned", NULL },
+	{ "super-bytes-used", mode_super_bytes_used, "super-bytes-used", NULL },
+	{ "super-mirror", mode_super_mirror, "super-copy-bad", NULL },
+	{ "leaf-garbage", mode_leaf_garbage, "tree-block-bad", NULL },
+	{ "leaf-owner", mode_leaf_owner, "tree-block-owner", NULL },
+	{ "root-backref", mode_root_backref, "root-ref-mismatch", NULL },
+	{ "root-refs", mode_root_refs, "root-refs-count", NULL },
+	{ "csum-move", mode_csum_move, "csum-no-extent", NULL },
+	{ "data-garbage", mode_data_garbage, "data-csum-mismatch", NULL },
+	{ "fuzz", mode_fuzz, "", NULL },
+	{ "fs-nlink", mode_fs_nlink, "inode-nlink", "fs" },
+	{ "fs-inode-item", mode_fs_inode_item, "inode-item-missing", "fs" },
+	{ "fs-nbytes", mode_fs_nbytes, "inode-nbytes", "fs" },
+	{ "fs-dir-isize", mode_fs_dir_isize, "dir-isize", "fs" },
+	{ "fs-dir-not-dir", mode_fs_dir_not_dir, "dir-item-not-dir", "fs" },
+	{ "fs-del-dir-index", mode_fs_del_dir_index, "dir-index-missing", "fs" },
+	{ "fs-del-dir-item", mode_fs_del_dir_item, "dir-item-missing", "fs" },
+	{ "fs-del-inode-ref", mode_fs_del_inode_ref, "dir-entry-no-ref", "fs" },
+	{ "fs-del-inode", mode_fs_del_inode, "dir-entry-dangling", "fs" },
+	{ "fs-ref-index", mode_fs_ref_index, "inode-ref-index", "fs" },
+	{ "fs-entry-type", mode_fs_entry_type, "dir-entry-type", "fs" },
+	{ "fs-entry-location", mode_fs_entry_location, "dir-entry-location", "fs" },
+	{ "fs-entry-dup", mode_fs_entry_dup, "dir-entry-duplicate", "fs" },
+	{ "fs-index-entries", mode_fs_index_entries, "dir-index-entries", "fs" },
+	{ "fs-ref-no-entry", mode_fs_del_dir_index, "inode-ref-no-entry|dir-index-missing", "fs" },
+	{ "fs-extref-hash", mode_fs_extref_hash, "inode-extref-hash", "fs" },
+	{ "fs-overlap", mode_fs_overlap, "file-extent-overlap", "fs" },
+	{ "fs-gap", mode_fs_gap, "file-extent-gap", "fs" },
+	{ "fs-inline-size", mode_fs_inline_size, "file-extent-inline-size", "fs" },
+	{ "fs-extent-range", mode_fs_extent_range, "file-extent-range", "fs" },
+	{ "fs-beyond-isize", mode_fs_beyond_isize, "file-extent-beyond-isize", "fs" },
+	{ "fs-no-csum", mode_fs_no_csum, "file-extent-no-csum", "fs" },
+	{ "fs-orphan-missing", mode_fs_orphan_gone, "inode-orphan-missing", "fs" },
+	{ "fs-orphan-no-inode", mode_fs_orphan_gone, "orphan-no-inode", "fs" },
+	{ "fs-orphan-linked", mode_fs_orphan_linked, "orphan-linked", "fs" },
+	{ "fs-root-dir", mode_fs_root_dir, "root-dir-bad", "fs" },
+	{ "fs-root-ref-entry", mode_fs_root_ref_entry, "root-ref-no-dir-entry", "fs" },
+	{ "qgroup-version", mode_qgroup_version, "qgroup-status-bad", "fs" },
+	{ "qgroup-inconsistent", mode_qgroup_inconsistent, "qgroup-inconsistent", "fs" },
+	{ "qgroup-rescan", mode_qgroup_rescan, "qgroup-rescan", "fs" },
+	{ "qgroup-limit", mode_qgroup_limit, "qgroup-item-missing", "fs" },
+	{ "qgroup-relation", mode_qgroup_relation, "qgroup-relation-unpaired", "fs" },
+	{ "qgroup-subvol", mode_qgroup_subvol, "qgroup-subvol-missing", "fs" },
+	{ "qgroup-counts", mode_qgroup_counts, "qgroup-counts", "fs" },
 };
 
 #define NR_MODES (sizeof(modes) / sizeof(modes[0]))
 
-static void modes_list(void)
+/* The modes of one set: NULL for the catalogue image's. */
+static void modes_list(const char *set)
 {
 	size_t i;
 
 	for (i = 0; i < NR_MODES; i++)
-		printf("%s %s\n", modes[i].name,
-		       modes[i].expect[0] ? modes[i].expect : "-");
+		if (set ? modes[i].set && !strcmp(set, modes[i].set) :
+			  !modes[i].set)
+			printf("%s %s\n", modes[i].name,
+			       modes[i].expect[0] ? modes[i].expect : "-");
 }
 
 static const struct mode *mode_find(const char *name)
@@ -879,8 +1584,8 @@ int main(int argc, char **argv)
 	const struct mode *mode;
 	int first = 1, ret;
 
-	if (argc == 2 && !strcmp(argv[1], "--list")) {
-		modes_list();
+	if ((argc == 2 || argc == 3) && !strcmp(argv[1], "--list")) {
+		modes_list(argc == 3 ? argv[2] : NULL);
 		return 0;
 	}
 	if (argc > 1 && !strcmp(argv[1], "--no-csum")) {
@@ -889,7 +1594,7 @@ int main(int argc, char **argv)
 	}
 	if (argc - first < 2 || !(mode = mode_find(argv[argc - 1]))) {
 		fprintf(stderr, "usage: btrfs-corrupt [--no-csum] IMAGE... MODE\n"
-			"       btrfs-corrupt --list\n");
+			"       btrfs-corrupt --list [fs]\n");
 		return 1;
 	}
 	btrfs_open_opts_init(&opts);

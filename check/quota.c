@@ -1,0 +1,430 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The quota tree (phase 7): its items are well formed and complete.
+ *
+ * Checked: one status item of version 1 whose generation is the checked
+ * commit's (else the kernel itself marks the counts inconsistent), the
+ * inconsistent and rescan flags (reported as a warning and a note), an info
+ * and a limit item for every qgroup, relations stored in both directions
+ * from a lower to a higher level between existing qgroups, and a level-0
+ * qgroup for every live subvolume.  The referenced and exclusive counts of
+ * level-0 and level-1 qgroups are recomputed from the tree blocks and data
+ * extents each subvolume walk used, when the kernel's accounting is
+ * complete: counts marked consistent, no subvolume being deleted.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include "check/walk.h"
+#include "check/fs-check.h"
+
+enum qg_kind {
+	QG_INFO = 1,
+	QG_LIMIT = 2,
+};
+
+struct qg_rec {
+	u64 id;
+	u64 rfer;		/* info items */
+	u64 excl;
+	u8 kind;
+};
+
+/* A subvolume's use of an extent (tree block or data), for the counts. */
+struct qg_use {
+	u64 bytenr;
+	u64 len;
+	u64 root;
+};
+
+struct qg_rel {
+	u64 src;
+	u64 dst;
+};
+
+struct quota_state {
+	struct rec_vec groups;		/* struct qg_rec */
+	struct rec_vec rels;		/* struct qg_rel */
+	struct rec_vec uses;		/* struct qg_use */
+	bool have_status;
+	u64 version;
+	u64 generation;
+	u64 flags;
+	u64 rescan;
+};
+
+void quota_state_free(struct quota_state *q)
+{
+	if (!q)
+		return;
+	vec_free(&q->groups);
+	vec_free(&q->rels);
+	vec_free(&q->uses);
+	free(q);
+}
+
+static struct quota_state *quota_get(struct check_ctx *ctx)
+{
+	struct fs_check *fs = fs_check_get(ctx);
+
+	if (!fs)
+		return NULL;
+	if (!fs->quota) {
+		fs->quota = calloc(1, sizeof(*fs->quota));
+		if (!fs->quota) {
+			check_oom(ctx);
+			return NULL;
+		}
+		fs->quota->groups.elem = sizeof(struct qg_rec);
+		fs->quota->rels.elem = sizeof(struct qg_rel);
+		fs->quota->uses.elem = sizeof(struct qg_use);
+	}
+	return fs->quota;
+}
+
+static void quota_status(struct quota_state *q, const struct extent_buffer *eb,
+			 int slot)
+{
+	const struct btrfs_qgroup_status_item *si = eb_item_ptr(eb, slot);
+
+	/* The tree checker has seen to the size: 32 bytes at least. */
+	if (eb_item_size(eb, slot) < 32)
+		return;
+	q->have_status = true;
+	q->version = btrfs_qgroup_status_version(si);
+	q->generation = btrfs_qgroup_status_generation(si);
+	q->flags = btrfs_qgroup_status_flags(si);
+	q->rescan = btrfs_qgroup_status_rescan(si);
+}
+
+void quota_item(struct walk_state *ws, const struct extent_buffer *eb,
+		int slot, const struct btrfs_key *key)
+{
+	struct quota_state *q = quota_get(ws->ctx);
+	struct qg_rec *g;
+	struct qg_rel *r;
+
+	if (!q)
+		return;
+	switch (key->type) {
+	case BTRFS_QGROUP_STATUS_KEY:
+		quota_status(q, eb, slot);
+		break;
+	case BTRFS_QGROUP_INFO_KEY:
+	case BTRFS_QGROUP_LIMIT_KEY:
+		g = check_push(ws->ctx, &q->groups);
+		if (!g)
+			return;
+		g->id = key->offset;
+		g->kind = key->type == BTRFS_QGROUP_INFO_KEY ? QG_INFO : QG_LIMIT;
+		if (g->kind == QG_INFO &&
+		    eb_item_size(eb, slot) >= sizeof(struct btrfs_qgroup_info_item)) {
+			const struct btrfs_qgroup_info_item *ii =
+				eb_item_ptr(eb, slot);
+
+			g->rfer = btrfs_qgroup_info_rfer(ii);
+			g->excl = btrfs_qgroup_info_excl(ii);
+		}
+		break;
+	case BTRFS_QGROUP_RELATION_KEY:
+		r = check_push(ws->ctx, &q->rels);
+		if (!r)
+			return;
+		r->src = key->objectid;
+		r->dst = key->offset;
+		break;
+	}
+}
+
+void quota_extent_use(struct check_ctx *ctx, u64 bytenr, u64 len, u64 root)
+{
+	struct quota_state *q = quota_get(ctx);
+	struct qg_use *u = q ? check_push(ctx, &q->uses) : NULL;
+
+	if (!u)
+		return;
+	u->bytenr = bytenr;
+	u->len = len;
+	u->root = root;
+}
+
+bool quota_enabled(const struct check_ctx *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->roots.nr; i++)
+		if (VEC_AT(&ctx->roots, struct root_rec, i)->id ==
+		    BTRFS_QUOTA_TREE_OBJECTID)
+			return true;
+	return false;
+}
+
+static void qgroup_name(u64 id, char *buf, size_t len)
+{
+	snprintf(buf, len, "%llu/%llu",
+		 (unsigned long long)(id >> BTRFS_QGROUP_LEVEL_SHIFT),
+		 (unsigned long long)(id & ((1ULL << BTRFS_QGROUP_LEVEL_SHIFT) - 1)));
+}
+
+static int qg_cmp(const void *a, const void *b)
+{
+	const struct qg_rec *x = a, *y = b;
+
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return (int)x->kind - (int)y->kind;
+}
+
+static int rel_cmp(const void *a, const void *b)
+{
+	const struct qg_rel *x = a, *y = b;
+
+	if (x->src != y->src)
+		return x->src < y->src ? -1 : 1;
+	return x->dst < y->dst ? -1 : x->dst > y->dst;
+}
+
+/* The kinds of item qgroup id has, or 0. */
+static u8 qg_kinds(const struct quota_state *q, u64 id)
+{
+	const struct qg_rec *g = q->groups.data;
+	size_t lo = 0, hi = q->groups.nr;
+	u8 kinds = 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (g[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < q->groups.nr && g[lo].id == id; lo++)
+		kinds |= g[lo].kind;
+	return kinds;
+}
+
+static void status_check(struct check_ctx *ctx, const struct quota_state *q)
+{
+	struct problem_ctx pctx = { 0 };
+	char why[96];
+
+	if (!q || !q->have_status) {
+		pctx.str = "there is no status item";
+		check_report(ctx, PR_QGROUP_STATUS_BAD, &pctx);
+		return;
+	}
+	if (q->version != 1) {
+		snprintf(why, sizeof(why), "status item version %llu, want 1",
+			 (unsigned long long)q->version);
+		pctx.str = why;
+		check_report(ctx, PR_QGROUP_STATUS_BAD, &pctx);
+	}
+	/* Simple quotas are not kept by the commit-time accounting. */
+	if ((q->flags & BTRFS_QGROUP_STATUS_FLAG_INCONSISTENT) ||
+	    (!(q->flags & BTRFS_QGROUP_STATUS_FLAG_SIMPLE_MODE) &&
+	     q->generation != ctx->fs_info->tree_root.generation))
+		check_report(ctx, PR_QGROUP_INCONSISTENT, &pctx);
+	if (q->flags & BTRFS_QGROUP_STATUS_FLAG_RESCAN) {
+		pctx.key.objectid = q->rescan;
+		check_report(ctx, PR_QGROUP_RESCAN, &pctx);
+	}
+}
+
+static void groups_check(struct check_ctx *ctx, struct quota_state *q)
+{
+	const struct qg_rec *g = q->groups.data;
+	char name[48], why[96];
+	size_t i;
+
+	for (i = 0; i < q->groups.nr; i++) {
+		u8 kinds;
+
+		if (i && g[i].id == g[i - 1].id)
+			continue;
+		kinds = qg_kinds(q, g[i].id);
+		if (kinds == (QG_INFO | QG_LIMIT))
+			continue;
+		qgroup_name(g[i].id, name, sizeof(name));
+		snprintf(why, sizeof(why), "%s has no %s item", name,
+			 kinds & QG_INFO ? "limit" : "info");
+		check_report(ctx, PR_QGROUP_ITEM_MISSING,
+			     &(struct problem_ctx){ .str = why });
+	}
+}
+
+static void relation_check(struct check_ctx *ctx, struct quota_state *q,
+			   const struct qg_rel *r)
+{
+	struct qg_rel back = { .src = r->dst, .dst = r->src };
+	struct problem_ctx pctx = { .key = { r->src, BTRFS_QGROUP_RELATION_KEY,
+					     r->dst } };
+	u64 lo = r->src < r->dst ? r->src : r->dst;
+	u64 hi = r->src < r->dst ? r->dst : r->src;
+
+	if (!bsearch(&back, q->rels.data, q->rels.nr, sizeof(back), rel_cmp))
+		check_report(ctx, PR_QGROUP_RELATION_UNPAIRED, &pctx);
+	if (r->src > r->dst)
+		return;		/* the pair is judged once */
+	if (lo >> BTRFS_QGROUP_LEVEL_SHIFT >= hi >> BTRFS_QGROUP_LEVEL_SHIFT)
+		pctx.str = "does not go to a higher level";
+	else if (!(qg_kinds(q, lo) & QG_INFO) || !(qg_kinds(q, hi) & QG_INFO))
+		pctx.str = "names a qgroup that does not exist";
+	if (pctx.str)
+		check_report(ctx, PR_QGROUP_RELATION_BAD, &pctx);
+}
+
+/* Every live subvolume has its level-0 qgroup. */
+static void subvols_check(struct check_ctx *ctx, const struct quota_state *q)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->roots.nr; i++) {
+		const struct root_rec *r = VEC_AT(&ctx->roots, struct root_rec, i);
+
+		if (!check_is_fs_tree(r->id) || r->refs == 0 ||
+		    r->drop_key.objectid || r->drop_level)
+			continue;
+		if (!(qg_kinds(q, r->id) & QG_INFO))
+			check_report(ctx, PR_QGROUP_SUBVOL_MISSING,
+				     &(struct problem_ctx){ .root = r->id });
+	}
+}
+
+static int use_cmp(const void *a, const void *b)
+{
+	const struct qg_use *x = a, *y = b;
+
+	if (x->bytenr != y->bytenr)
+		return x->bytenr < y->bytenr ? -1 : 1;
+	return x->root < y->root ? -1 : x->root > y->root;
+}
+
+/* Sorts the uses and keeps one per extent and subvolume. */
+static void uses_unique(struct quota_state *q)
+{
+	struct qg_use *u = q->uses.data;
+	size_t i, n = 0;
+
+	vec_sort(&q->uses, use_cmp);
+	for (i = 0; i < q->uses.nr; i++)
+		if (!n || u[n - 1].bytenr != u[i].bytenr ||
+		    u[n - 1].root != u[i].root)
+			u[n++] = u[i];
+	q->uses.nr = n;
+}
+
+/* Whether qgroup 'group' (level 1) has subvolume 'root' as a member. */
+static bool qg_member(const struct quota_state *q, u64 group, u64 root)
+{
+	struct qg_rel key = { .src = root, .dst = group };
+
+	return bsearch(&key, q->rels.data, q->rels.nr, sizeof(key), rel_cmp);
+}
+
+/*
+ * The counts of one qgroup: every extent one of its subvolumes uses is
+ * referenced, counted once; it is exclusive when no other subvolume uses
+ * it.  Level 0 and level 1 only.
+ */
+static void qg_counts_of(const struct quota_state *q, u64 id, u64 *rfer,
+			 u64 *excl)
+{
+	const struct qg_use *u = q->uses.data;
+	bool level0 = !(id >> BTRFS_QGROUP_LEVEL_SHIFT);
+	size_t i, j;
+
+	*rfer = *excl = 0;
+	for (i = 0; i < q->uses.nr; i = j) {
+		size_t in = 0, n;
+
+		for (j = i; j < q->uses.nr && u[j].bytenr == u[i].bytenr; j++)
+			if (level0 ? u[j].root == id : qg_member(q, id, u[j].root))
+				in++;
+		n = j - i;
+		if (in)
+			*rfer += u[i].len;
+		if (in == n)
+			*excl += u[i].len;
+	}
+}
+
+/* Whether the trees are as the kernel's accounting left them: no
+ * subvolume being deleted, no damage, counts marked consistent. */
+static bool counts_checkable(const struct check_ctx *ctx,
+			     const struct quota_state *q)
+{
+	size_t i;
+
+	if (!q->have_status || q->version != 1 ||
+	    (q->flags & (BTRFS_QGROUP_STATUS_FLAG_INCONSISTENT |
+			 BTRFS_QGROUP_STATUS_FLAG_RESCAN |
+			 BTRFS_QGROUP_STATUS_FLAG_SIMPLE_MODE)) ||
+	    q->generation != ctx->fs_info->tree_root.generation ||
+	    ctx->log.by_severity[SEV_ERROR])
+		return false;
+	for (i = 0; i < ctx->roots.nr; i++) {
+		const struct root_rec *r = VEC_AT(&ctx->roots, struct root_rec, i);
+
+		if (check_is_fs_tree(r->id) &&
+		    (r->refs == 0 || r->drop_level || r->drop_key.objectid ||
+		     r->bad))
+			return false;
+	}
+	return true;
+}
+
+static bool root_live(const struct check_ctx *ctx, u64 id)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->roots.nr; i++)
+		if (VEC_AT(&ctx->roots, struct root_rec, i)->id == id)
+			return check_is_fs_tree(id);
+	return false;
+}
+
+static void counts_check(struct check_ctx *ctx, struct quota_state *q)
+{
+	const struct qg_rec *g = q->groups.data;
+	char name[48], why[160];
+	size_t i;
+
+	if (!counts_checkable(ctx, q))
+		return;
+	uses_unique(q);
+	for (i = 0; i < q->groups.nr; i++) {
+		u64 level = g[i].id >> BTRFS_QGROUP_LEVEL_SHIFT, rfer, excl;
+
+		if (g[i].kind != QG_INFO || level > 1 ||
+		    (level == 0 && !root_live(ctx, g[i].id)))
+			continue;
+		qg_counts_of(q, g[i].id, &rfer, &excl);
+		if (rfer == g[i].rfer && excl == g[i].excl)
+			continue;
+		qgroup_name(g[i].id, name, sizeof(name));
+		snprintf(why, sizeof(why),
+			 "%s has referenced %llu exclusive %llu, the trees give %llu and %llu",
+			 name, (unsigned long long)g[i].rfer,
+			 (unsigned long long)g[i].excl, (unsigned long long)rfer,
+			 (unsigned long long)excl);
+		check_report(ctx, PR_QGROUP_COUNTS,
+			     &(struct problem_ctx){ .str = why });
+	}
+}
+
+void quota_check(struct check_ctx *ctx)
+{
+	struct quota_state *q = ctx->fs ? ctx->fs->quota : NULL;
+	size_t i;
+
+	status_check(ctx, q);
+	if (!q)
+		return;
+	vec_sort(&q->groups, qg_cmp);
+	vec_sort(&q->rels, rel_cmp);
+	groups_check(ctx, q);
+	for (i = 0; i < q->rels.nr; i++)
+		relation_check(ctx, q, VEC_AT(&q->rels, struct qg_rel, i));
+	subvols_check(ctx, q);
+	counts_check(ctx, q);
+}

@@ -1,0 +1,166 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# btrfs check on damaged subvolume and quota trees: one damage per problem
+# id of phases 4, 5 (missing checksums) and 7, made by tests/tools/btrfs-corrupt
+# (the modes of its "fs" set) on a copy of one kernel-written image that has
+# everything they need: hard links in one directory and across directories,
+# enough long names for extended refs, a file unlinked while open (an orphan
+# item), a removed directory still open, special files, xattrs, a compressed
+# inline extent, nodatacow data, a file split into many extents by punched
+# holes, explicit holes (no NO_HOLES), a subvolume with a snapshot, quotas
+# with a higher-level qgroup.
+#   - the image (our mkfs, then the kernel) is clean before the damage:
+#     no problem at all, exit status 0
+#   - each damaged copy is reported with the mode's problem id, the exit
+#     status is 1 exactly when an error (not only warnings or notes) is
+#     reported, the JSON is valid, nothing crashes
+#   - whether stock btrfs check notices the damage too is printed as INFO
+
+CHECK_TEST_LIB=1
+# shellcheck source=tests/cli/check-clean.sh
+. "$(dirname "${BASH_SOURCE[0]}")/check-clean.sh"
+
+CORRUPT=${CORRUPT:-$TEST_TOP/tests/tools/btrfs-corrupt}
+OUR_MKFS=${OUR_MKFS:-$TEST_TOP/mkfs.btrfs}
+
+# fsc_fill MNT: the kernel writes what the damage modes need.
+fsc_fill() {
+	local m=$1 i long
+	mkdir -p "$m/d/sub" "$m/d/empty-dir" "$m/nocow" "$m/z"
+	head -c 100000 /dev/urandom > "$m/d/file"
+	long=$(printf 'l%.0s' $(seq 200))
+	for ((i = 0; i < 100; i++)); do
+		ln "$m/d/file" "$m/d/$long-$i"
+	done
+	for ((i = 0; i < 10; i++)); do
+		ln "$m/d/file" "$m/d/short-$i"
+	done
+	ln "$m/d/file" "$m/d/sub/elsewhere"
+	head -c 50000 /dev/urandom > "$m/d/single"
+	head -c 5000 /dev/urandom > "$m/d/sub/small"
+	mkfifo "$m/d/fifo"
+	ln -s single "$m/d/symlink"
+	command -v setfattr >/dev/null 2>&1 && setfattr -n user.x -v y "$m/d/single"
+	truncate -s 8M "$m/d/sparse"
+	printf data | dd of="$m/d/sparse" bs=4096 seek=1000 conv=notrunc status=none
+	fallocate -l 1M "$m/d/prealloc"
+	chattr +C "$m/nocow"
+	head -c 300000 /dev/urandom > "$m/nocow/file"
+	"$STOCK_BTRFS" property set "$m/z" compression zlib
+	yes abcdefgh | head -c 3000 > "$m/z/inline"
+	# Punched holes split one extent into many items, over several leaves.
+	head -c 6M /dev/urandom > "$m/d/punched"
+	for ((i = 0; i < 700; i++)); do
+		fallocate -p -o $((i * 8192 + 4096)) -l 4096 "$m/d/punched"
+	done
+	"$STOCK_BTRFS" -q subvolume create "$m/sv" || return 1
+	printf 'in a subvolume\n' > "$m/sv/file"
+	"$STOCK_BTRFS" -q subvolume snapshot "$m/sv" "$m/snap" || return 1
+	"$STOCK_BTRFS" quota enable "$m" || return 1
+	"$STOCK_BTRFS" qgroup create 1/100 "$m" &&
+		"$STOCK_BTRFS" qgroup assign 0/5 1/100 "$m"
+	"$STOCK_BTRFS" quota rescan -W "$m" > /dev/null
+	head -c 20000 /dev/urandom > "$m/d/open-unlinked"
+	mkdir "$m/open-dir"
+	printf 'last\n' > "$m/d/last"
+}
+
+# fsc_image FILE: a fresh image the kernel filled; it is copied while a
+# file and a directory, already unlinked, are still open, as a crash would
+# leave it.
+fsc_image() {
+	local img=$1 l mnt=$TEST_WORKDIR/mnt-fsc-$$ ret=0
+	rm -f "$img"
+	truncate -s 512M "$img"
+	"$OUR_MKFS" -f -O ^no-holes "$img" > /dev/null 2>&1 || return 1
+	l=$(loop_attach "$img") || return 1
+	if ! fs_mount "$l" "$mnt"; then
+		loop_detach "$l"
+		return 1
+	fi
+	fsc_fill "$mnt" > /dev/null 2>&1 || ret=1
+	if [ "$ret" = 0 ]; then
+		exec 7< "$mnt/d/open-unlinked" 8< "$mnt/open-dir"
+		rm "$mnt/d/open-unlinked"
+		rmdir "$mnt/open-dir"
+		sync
+		cp --sparse=always "$img" "$img.open" || ret=1
+		exec 7<&- 8<&-
+	fi
+	fs_umount "$mnt" || ret=1
+	loop_detach "$l"
+	[ "$ret" = 0 ] && mv "$img.open" "$img"
+	return "$ret"
+}
+
+# fsc_one IMAGE MODE EXPECT: damage a copy, expect EXPECT.
+fsc_one() {
+	local img=$1 mode=$2 expect=$3 name="check fs corrupt: $2"
+	local copy=$TEST_WORKDIR/fsc-$$.img p=$TEST_WORKDIR/fsc-$$ new errors
+	cp --sparse=always "$img" "$copy" || { fail "$name" "cannot copy"; return; }
+	if ! "$CORRUPT" "$copy" "$mode" > "$p.inject" 2>&1; then
+		fail "$name" "btrfs-corrupt failed: $(tail -n 1 "$p.inject")"
+		rm -f "$copy"
+		return
+	fi
+	run_check "$p" "$copy"
+	new=$(json_ids "$p.json" | sort -u | tr '\n' ' ' | sed 's/ $//')
+	errors=$(grep '"type":"problem"' "$p.json" | grep -c '"severity":"error"')
+	if why=$(crash_reason "$CHECK_STATUS" "$p.err"); then
+		fail "$name" "$why" "$p.err"
+	elif ! json_ids "$p.json" | grep -qxE "$expect"; then
+		fail "$name" "$expect not reported (got: ${new:-nothing})" "$p.json"
+	elif [ "$CHECK_STATUS" != "$([ "$errors" -gt 0 ] && echo 1 || echo 0)" ]; then
+		fail "$name" "exit status $CHECK_STATUS with $errors errors" "$p.err"
+	elif ! json_valid "$p.json"; then
+		fail "$name" "--json output is not valid JSON" "$p.json"
+	else
+		pass "$name ($new)"
+	fi
+	stock_verdict "$name" "$copy"
+	rm -f "$copy"
+}
+
+# The undamaged image: not a single problem, exit status 0.
+fsc_baseline() {
+	local name="check fs corrupt: baseline" p=$TEST_WORKDIR/fsc-base-$$ ids
+	run_check "$p" "$1"
+	ids=$(json_ids "$p.json" | sort -u | tr '\n' ' ')
+	if why=$(crash_reason "$CHECK_STATUS" "$p.err"); then
+		fail "$name" "$why" "$p.err"
+	elif [ -n "$ids" ] || [ "$CHECK_STATUS" != 0 ]; then
+		fail "$name" "exit status $CHECK_STATUS, reported: $ids" "$p.json"
+	else
+		pass "$name"
+	fi
+	stock_verdict "$name" "$1"
+}
+
+fsc_main() {
+	local img why mode expect
+	test_init check-fs-corrupt
+	check_ready
+	if [ ! -x "$CORRUPT" ]; then
+		fail "check fs corrupt" "$CORRUPT not built"
+		test_done
+	fi
+	if why=$(why_no_kernel); then
+		skip "check fs corrupt" "$why"
+		test_done
+	fi
+	img=$TEST_WORKDIR/fsc-base-$$.img
+	if ! fsc_image "$img"; then
+		fail "check fs corrupt" "could not build the image"
+		rm -f "$img" "$img.open"
+		test_done
+	fi
+	fsc_baseline "$img"
+	while read -r mode expect; do
+		fsc_one "$img" "$mode" "$expect"
+	done < <("$CORRUPT" --list fs)
+	rm -f "$img"
+	test_done
+}
+
+fsc_main
