@@ -20,6 +20,13 @@
 #include "check/check.h"
 #include "check/mount.h"
 
+/*
+ * Each tree is streamed once and snapshots are walked one after another,
+ * so a large block cache mostly holds blocks that will not be read again
+ * before they are evicted: a small one is as fast and keeps memory low.
+ */
+#define CHECK_CACHE_LIMIT (4ULL << 20)
+
 struct check_args {
 	struct check_opts opts;
 	struct btrfs_open_opts open;
@@ -103,6 +110,7 @@ static int parse_options(const struct cmd_struct *cmd, int argc, char **argv,
 	int c, ret;
 
 	btrfs_open_opts_init(&args->open);
+	args->open.cache_limit = CHECK_CACHE_LIMIT;
 	args->opts.super_mirror = -1;
 	args->opts.backup_root = -1;
 	while ((c = getopt_long(argc, argv, "s:bpr:", long_opts, NULL)) != -1) {
