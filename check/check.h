@@ -17,12 +17,34 @@
 #include "kernel-shared/ctree.h"
 #include "check/problems.h"
 
-/* A growable array of fixed-size records. */
+/* A sorted run of records written to the spill file. */
+struct spill_run {
+	u64 off;
+	size_t nr;
+};
+
+/*
+ * A growable array of fixed-size records.  A spillable one (vec_spillable())
+ * keeps at most 'limit' records in memory: check_push() writes the full
+ * array to the spill file as a sorted run and starts again, and vec_iter
+ * merges the runs back in order.
+ */
 struct rec_vec {
 	void *data;
 	size_t nr;
 	size_t alloc;
 	size_t elem;
+	size_t limit;			/* 0: never spills */
+	int (*cmp)(const void *, const void *);
+	struct spill_run *runs;
+	size_t nr_runs;
+};
+
+/* The temporary file sorted runs go to; opened (unlinked) on first use. */
+struct spill_file {
+	int fd;
+	u64 size;
+	u64 runs;			/* runs written, for tests */
 };
 
 #define VEC_INIT(type) { .elem = sizeof(type) }
@@ -31,6 +53,30 @@ struct rec_vec {
 void *vec_push(struct rec_vec *v);
 void vec_free(struct rec_vec *v);
 void vec_sort(struct rec_vec *v, int (*cmp)(const void *, const void *));
+
+struct check_ctx;
+/* Lets v spill past 'bytes' of records; runs are sorted by cmp. */
+void vec_spillable(struct rec_vec *v, size_t bytes,
+		   int (*cmp)(const void *, const void *));
+
+/* Reads a vec's records in cmp order, from memory or merged from runs. */
+struct rec_iter {
+	struct check_ctx *ctx;
+	struct rec_vec *v;
+	size_t pos;			/* in memory: the next index */
+	struct iter_run *runs;		/* merging: one cursor per run */
+	size_t *heap;			/* run indexes, smallest head first */
+	size_t nr_heap;
+	size_t buf_recs;		/* records read from a run at once */
+	void *cur;			/* the record handed out last */
+};
+
+/* Sorts (or merges) v for reading; false when the check must stop. */
+bool vec_iter_start(struct check_ctx *ctx, struct rec_vec *v,
+		    struct rec_iter *it);
+/* The next record, NULL at the end; valid until the next call. */
+const void *vec_iter_next(struct rec_iter *it);
+void vec_iter_end(struct rec_iter *it);
 
 /* Tree blocks seen so far: bytenr -> the walk (tree) that saw it last. */
 struct block_set {
@@ -186,7 +232,10 @@ struct check_opts {
 	int super_mirror;	/* -1: newest */
 	bool backup;
 	int backup_root;	/* the backup root used, -1: none */
+	u64 mem_budget;		/* bytes of reference records kept in memory */
 };
+
+#define CHECK_MEM_BUDGET_DEFAULT (256ULL << 20)
 
 struct check_ctx {
 	struct btrfs_fs_info *fs_info;
@@ -217,6 +266,7 @@ struct check_ctx {
 	struct rec_vec dax_extents;	/* struct dax_extent_rec */
 
 	struct fs_check *fs;		/* inodes.c, quota.c: NULL until used */
+	struct spill_file spill;
 
 	bool any_dax_inode;
 	u64 first_dax_root, first_dax_ino;
@@ -273,6 +323,7 @@ u64 chunk_stripe_length(u64 length, u64 type, u32 num_stripes,
 			u32 sub_stripes);
 
 /* extents.c */
+int ref_rec_cmp(const void *a, const void *b);
 void extents_prepare(struct check_ctx *ctx);
 void extents_check(struct check_ctx *ctx);
 

@@ -21,7 +21,7 @@ static int extent_cmp(const void *a, const void *b)
 	return x->len < y->len ? -1 : x->len > y->len;
 }
 
-static int ref_cmp(const void *a, const void *b)
+int ref_rec_cmp(const void *a, const void *b)
 {
 	const struct ref_rec *x = a, *y = b;
 
@@ -69,25 +69,6 @@ static void ref_report(struct check_ctx *ctx, enum problem_id id,
 		.str = desc, .have = have, .want = want });
 }
 
-/* Sorts and sums equal references; duplicates are reported when asked. */
-static void refs_merge(struct check_ctx *ctx, struct rec_vec *v, bool report)
-{
-	struct ref_rec *r = v->data;
-	size_t i, n = 0;
-
-	vec_sort(v, ref_cmp);
-	for (i = 0; i < v->nr; i++) {
-		if (n && !ref_cmp(&r[n - 1], &r[i])) {
-			if (report)
-				ref_report(ctx, PR_BACKREF_DUPLICATE, &r[i], 0, 0);
-			r[n - 1].count += r[i].count;
-			continue;
-		}
-		r[n++] = r[i];
-	}
-	v->nr = n;
-}
-
 /* Sorts the extent items and checks the blocks walked before they were. */
 void extents_prepare(struct check_ctx *ctx)
 {
@@ -104,84 +85,246 @@ void extents_prepare(struct check_ctx *ctx)
 	vec_free(&ctx->early_blocks);
 }
 
-/* Compares the references of one extent: found[*fi..], declared[*di..]. */
-static void extent_refs_compare(struct check_ctx *ctx,
-				const struct extent_rec *e, size_t *fi,
-				size_t *di)
-{
-	const struct ref_rec *f = ctx->found.data, *d = ctx->declared.data;
-	size_t nf = ctx->found.nr, nd = ctx->declared.nr;
+/*
+ * Reads references in order with equal ones summed into one record.  The
+ * arrays may have been spilled to a temporary file (records.c): they are
+ * only ever read front to back.
+ */
+struct ref_cursor {
+	struct rec_iter it;
+	struct ref_rec ahead;		/* the next record, not yet summed */
+	bool have_ahead;
+};
 
-	while ((*fi < nf && f[*fi].bytenr == e->bytenr) ||
-	       (*di < nd && d[*di].bytenr == e->bytenr)) {
-		bool has_f = *fi < nf && f[*fi].bytenr == e->bytenr;
-		bool has_d = *di < nd && d[*di].bytenr == e->bytenr;
-		int cmp = !has_f ? 1 : !has_d ? -1 : ref_cmp(&f[*fi], &d[*di]);
+static bool ref_cursor_start(struct check_ctx *ctx, struct rec_vec *v,
+			     struct ref_cursor *c)
+{
+	const struct ref_rec *r;
+
+	if (!vec_iter_start(ctx, v, &c->it))
+		return false;
+	r = vec_iter_next(&c->it);
+	c->have_ahead = r != NULL;
+	if (r)
+		c->ahead = *r;
+	return true;
+}
+
+static bool ref_cursor_next(struct ref_cursor *c, struct ref_rec *out)
+{
+	const struct ref_rec *r;
+
+	if (!c->have_ahead)
+		return false;
+	*out = c->ahead;
+	while ((r = vec_iter_next(&c->it)) && !ref_rec_cmp(r, out))
+		out->count += r->count;
+	c->have_ahead = r != NULL;
+	if (r)
+		c->ahead = *r;
+	return true;
+}
+
+/* The extent tree declares each backref once. */
+static void declared_duplicates(struct check_ctx *ctx)
+{
+	struct rec_iter it;
+	const struct ref_rec *r;
+	struct ref_rec prev;
+	bool have_prev = false;
+
+	if (!vec_iter_start(ctx, &ctx->declared, &it))
+		return;
+	while ((r = vec_iter_next(&it))) {
+		if (have_prev && !ref_rec_cmp(&prev, r))
+			ref_report(ctx, PR_BACKREF_DUPLICATE, r, 0, 0);
+		prev = *r;
+		have_prev = true;
+	}
+	vec_iter_end(&it);
+}
+
+/* Sorted, distinct extent bytenrs of DAX files: whose found refs to keep. */
+struct dax_set {
+	u64 *bytenr;
+	size_t nr;
+};
+
+static int u64_cmp(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int dax_set_build(struct check_ctx *ctx, struct dax_set *set)
+{
+	size_t i, n = 0;
+
+	set->nr = 0;
+	set->bytenr = NULL;
+	if (!ctx->dax_extents.nr)
+		return 0;
+	set->bytenr = malloc(ctx->dax_extents.nr * sizeof(u64));
+	if (!set->bytenr)
+		return -1;
+	for (i = 0; i < ctx->dax_extents.nr; i++)
+		set->bytenr[i] = VEC_AT(&ctx->dax_extents,
+					struct dax_extent_rec, i)->bytenr;
+	qsort(set->bytenr, ctx->dax_extents.nr, sizeof(u64), u64_cmp);
+	for (i = 0; i < ctx->dax_extents.nr; i++)
+		if (!n || set->bytenr[n - 1] != set->bytenr[i])
+			set->bytenr[n++] = set->bytenr[i];
+	set->nr = n;
+	return 0;
+}
+
+static bool dax_set_has(const struct dax_set *set, u64 bytenr)
+{
+	return set->nr && bsearch(&bytenr, set->bytenr, set->nr, sizeof(u64),
+				  u64_cmp);
+}
+
+/*
+ * The state of the merge: both cursors, the references of the current
+ * extent, and the found references dax_check() looks up later.
+ */
+struct reconcile {
+	struct ref_cursor f, d;
+	struct ref_rec fcur, dcur;
+	bool fvalid, dvalid;
+	struct rec_vec fgroup, dgroup;
+	struct rec_vec keep;
+	struct dax_set dax;
+};
+
+/* Takes the current found reference, keeping it when dax_check() needs it. */
+static void found_advance(struct check_ctx *ctx, struct reconcile *rc)
+{
+	if (dax_set_has(&rc->dax, rc->fcur.bytenr)) {
+		struct ref_rec *k = check_push(ctx, &rc->keep);
+
+		if (k)
+			*k = rc->fcur;
+	}
+	rc->fvalid = ref_cursor_next(&rc->f, &rc->fcur);
+}
+
+/* Collects the references of one extent from both sides. */
+static void groups_take(struct check_ctx *ctx, struct reconcile *rc, u64 bytenr)
+{
+	struct ref_rec *r;
+
+	rc->fgroup.nr = 0;
+	rc->dgroup.nr = 0;
+	while (rc->fvalid && rc->fcur.bytenr < bytenr)
+		found_advance(ctx, rc);
+	while (rc->fvalid && rc->fcur.bytenr == bytenr) {
+		r = check_push(ctx, &rc->fgroup);
+		if (r)
+			*r = rc->fcur;
+		found_advance(ctx, rc);
+	}
+	while (rc->dvalid && rc->dcur.bytenr < bytenr)
+		rc->dvalid = ref_cursor_next(&rc->d, &rc->dcur);
+	while (rc->dvalid && rc->dcur.bytenr == bytenr) {
+		r = check_push(ctx, &rc->dgroup);
+		if (r)
+			*r = rc->dcur;
+		rc->dvalid = ref_cursor_next(&rc->d, &rc->dcur);
+	}
+}
+
+/* Compares the references of one extent, both sides sorted. */
+static void extent_refs_compare(struct check_ctx *ctx, const struct rec_vec *fv,
+				const struct rec_vec *dv)
+{
+	const struct ref_rec *f = fv->data, *d = dv->data;
+	size_t fi = 0, di = 0;
+
+	while (fi < fv->nr || di < dv->nr) {
+		int cmp = fi == fv->nr ? 1 : di == dv->nr ? -1 :
+			  ref_rec_cmp(&f[fi], &d[di]);
 
 		if (cmp < 0) {
-			ref_report(ctx, PR_BACKREF_MISSING, &f[*fi], 0, 0);
-			(*fi)++;
+			ref_report(ctx, PR_BACKREF_MISSING, &f[fi++], 0, 0);
 		} else if (cmp > 0) {
-			ref_report(ctx, PR_BACKREF_UNUSED, &d[*di], 0, 0);
-			(*di)++;
+			ref_report(ctx, PR_BACKREF_UNUSED, &d[di++], 0, 0);
 		} else {
-			if (f[*fi].count != d[*di].count)
-				ref_report(ctx, PR_BACKREF_COUNT, &d[*di],
-					   f[*fi].count, d[*di].count);
-			(*fi)++;
-			(*di)++;
+			if (f[fi].count != d[di].count)
+				ref_report(ctx, PR_BACKREF_COUNT, &d[di],
+					   f[fi].count, d[di].count);
+			fi++;
+			di++;
 		}
 	}
 }
 
-static bool refs_of(const struct rec_vec *v, size_t i, u64 bytenr)
+static void extent_reconcile(struct check_ctx *ctx, const struct extent_rec *e,
+			     const struct reconcile *rc)
 {
-	return i < v->nr && VEC_AT(v, struct ref_rec, i)->bytenr == bytenr;
-}
-
-static u64 declared_sum(const struct check_ctx *ctx, size_t di, u64 bytenr)
-{
+	struct problem_ctx pctx = { .bytenr = e->bytenr, .len = e->len };
 	u64 sum = 0;
+	size_t i;
 
-	for (; refs_of(&ctx->declared, di, bytenr); di++)
-		sum += VEC_AT(&ctx->declared, struct ref_rec, di)->count;
-	return sum;
+	for (i = 0; i < rc->dgroup.nr; i++)
+		sum += VEC_AT(&rc->dgroup, struct ref_rec, i)->count;
+	if (sum != e->refs) {
+		pctx.have = sum;
+		pctx.want = e->refs;
+		check_report(ctx, PR_EXTENT_REFS, &pctx);
+	}
+	/* References to missing extents were reported by the walk. */
+	if (!rc->fgroup.nr)
+		check_report(ctx, PR_EXTENT_UNREFERENCED, &pctx);
+	else
+		extent_refs_compare(ctx, &rc->fgroup, &rc->dgroup);
 }
 
+/*
+ * One merge pass over the sorted extent items and both reference streams.
+ * Afterwards ctx->found holds only the references of DAX files' extents,
+ * which is all dax_check() looks up.
+ */
 static void refs_reconcile(struct check_ctx *ctx)
 {
-	size_t i, fi = 0, di = 0;
+	struct reconcile rc = { .fgroup = VEC_INIT(struct ref_rec),
+				.dgroup = VEC_INIT(struct ref_rec),
+				.keep = VEC_INIT(struct ref_rec) };
+	size_t i;
 
-	refs_merge(ctx, &ctx->found, false);
-	refs_merge(ctx, &ctx->declared, true);
+	declared_duplicates(ctx);
+	if (dax_set_build(ctx, &rc.dax)) {
+		check_oom(ctx);
+		return;
+	}
+	if (!ref_cursor_start(ctx, &ctx->found, &rc.f))
+		goto out_free;
+	if (!ref_cursor_start(ctx, &ctx->declared, &rc.d))
+		goto out_end_found;
+	rc.fvalid = ref_cursor_next(&rc.f, &rc.fcur);
+	rc.dvalid = ref_cursor_next(&rc.d, &rc.dcur);
 	for (i = 0; i < ctx->extents.nr && !ctx->fatal; i++) {
 		const struct extent_rec *e = VEC_AT(&ctx->extents,
 						    struct extent_rec, i);
-		struct problem_ctx pctx = { .bytenr = e->bytenr, .len = e->len };
-		u64 sum;
 
-		/* References to missing extents were reported by the walk. */
-		while (fi < ctx->found.nr &&
-		       VEC_AT(&ctx->found, struct ref_rec, fi)->bytenr < e->bytenr)
-			fi++;
-		while (di < ctx->declared.nr &&
-		       VEC_AT(&ctx->declared, struct ref_rec, di)->bytenr < e->bytenr)
-			di++;
-		sum = declared_sum(ctx, di, e->bytenr);
-		if (sum != e->refs) {
-			pctx.have = sum;
-			pctx.want = e->refs;
-			check_report(ctx, PR_EXTENT_REFS, &pctx);
-		}
-		if (!refs_of(&ctx->found, fi, e->bytenr)) {
-			check_report(ctx, PR_EXTENT_UNREFERENCED, &pctx);
-			while (refs_of(&ctx->declared, di, e->bytenr))
-				di++;
-			continue;
-		}
-		extent_refs_compare(ctx, e, &fi, &di);
+		groups_take(ctx, &rc, e->bytenr);
+		extent_reconcile(ctx, e, &rc);
 	}
+	while (rc.fvalid && !ctx->fatal)
+		found_advance(ctx, &rc);
+	vec_iter_end(&rc.d.it);
+out_end_found:
+	vec_iter_end(&rc.f.it);
+out_free:
 	vec_free(&ctx->declared);
+	vec_free(&ctx->found);
+	ctx->found = rc.keep;
+	rc.keep.data = NULL;
+	vec_free(&rc.keep);
+	vec_free(&rc.fgroup);
+	vec_free(&rc.dgroup);
+	free(rc.dax.bytenr);
 }
 
 static void extents_overlap(struct check_ctx *ctx)

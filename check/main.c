@@ -7,10 +7,13 @@
  * stderr.  With --json, stdout carries one JSON object per problem and a
  * summary object instead.  The exit status is 1 when any error was found.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include "cmds/commands.h"
 #include "common/format.h"
@@ -20,6 +23,13 @@
 #include "check/check.h"
 #include "check/mount.h"
 
+/*
+ * Each tree is streamed once and snapshots are walked one after another,
+ * so a large block cache mostly holds blocks that will not be read again
+ * before they are evicted: a small one is as fast and keeps memory low.
+ */
+#define CHECK_CACHE_LIMIT (4ULL << 20)
+
 struct check_args {
 	struct check_opts opts;
 	struct btrfs_open_opts open;
@@ -28,8 +38,40 @@ struct check_args {
 
 enum {
 	OPT_READONLY = 256, OPT_REPAIR, OPT_FORCE, OPT_JSON, OPT_DATA_CSUM,
-	OPT_CHUNK_ROOT, OPT_MODE,
+	OPT_CHUNK_ROOT, OPT_MODE, OPT_MEM_BUDGET,
 };
+
+/* SIZE with an optional K, M, G or T suffix (powers of 1024). */
+static int parse_mem_budget(const char *arg, u64 *ret)
+{
+	static const char units[] = "kmgt";
+	unsigned long long num;
+	const char *unit;
+	char *end;
+	int shift = 0;
+
+	errno = 0;
+	num = strtoull(arg, &end, 10);
+	if (errno || end == arg || *arg == '-') {
+		error("invalid memory budget: %s", arg);
+		return 1;
+	}
+	if (*end) {
+		unit = strchr(units, tolower((unsigned char)*end));
+		if (!unit || (end[1] && strcasecmp(end + 1, "ib") &&
+			      strcasecmp(end + 1, "b"))) {
+			error("invalid memory budget: %s", arg);
+			return 1;
+		}
+		shift = 10 * (int)(unit - units + 1);
+	}
+	if (num > (~0ULL >> shift) || !num) {
+		error("invalid memory budget: %s", arg);
+		return 1;
+	}
+	*ret = (u64)num << shift;
+	return 0;
+}
 
 static int parse_super(const char *arg, struct check_args *args)
 {
@@ -79,6 +121,8 @@ static int parse_one(const struct cmd_struct *cmd, char **argv, int c,
 	case OPT_DATA_CSUM:
 		args->opts.check_data_csum = true;
 		return 0;
+	case OPT_MEM_BUDGET:
+		return parse_mem_budget(optarg, &args->opts.mem_budget);
 	}
 	return usage_unknown_option(cmd, argv);
 }
@@ -86,6 +130,7 @@ static int parse_one(const struct cmd_struct *cmd, char **argv, int c,
 static int parse_options(const struct cmd_struct *cmd, int argc, char **argv,
 			 struct check_args *args)
 {
+	const char *env;
 	static const struct option long_opts[] = {
 		{ "super", required_argument, NULL, 's' },
 		{ "backup", no_argument, NULL, 'b' },
@@ -98,11 +143,16 @@ static int parse_options(const struct cmd_struct *cmd, int argc, char **argv,
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "check-data-csum", no_argument, NULL, OPT_DATA_CSUM },
 		{ "mode", required_argument, NULL, OPT_MODE },
+		{ "mem-budget", required_argument, NULL, OPT_MEM_BUDGET },
 		{ NULL, 0, NULL, 0 }
 	};
 	int c, ret;
 
 	btrfs_open_opts_init(&args->open);
+	args->open.cache_limit = CHECK_CACHE_LIMIT;
+	env = getenv("BTRFS_CHECK_MEM_BUDGET");
+	if (env && *env && parse_mem_budget(env, &args->opts.mem_budget))
+		return 1;
 	args->opts.super_mirror = -1;
 	args->opts.backup_root = -1;
 	while ((c = getopt_long(argc, argv, "s:bpr:", long_opts, NULL)) != -1) {
@@ -352,6 +402,11 @@ static int check_fs(struct btrfs_fs_info *fs_info, const struct check_opts *opts
 	}
 	run_phases(&ctx);
 	fs_check_free(&ctx);
+	/* For tests: whether the reference records went through a file. */
+	if (getenv("BTRFS_CHECK_STATS"))
+		fprintf(stderr, "check stats: %llu sorted runs spilled, %llu bytes\n",
+			(unsigned long long)ctx.spill.runs,
+			(unsigned long long)ctx.spill.size);
 	if (opts->json)
 		summary_json(&ctx, device);
 	else
@@ -420,6 +475,7 @@ static const char *const cmd_check_usage[] = {
 	HELP_OPT("--check-data-csum", "verify checksums of data blocks"),
 	HELP_OPT("--json", "print problems and the summary as JSON objects"),
 	HELP_OPT("-p|--progress", "indicate progress"),
+	HELP_OPT("--mem-budget <SIZE>", "memory for reference records before they spill to a temporary file (default 256M)"),
 	NULL
 };
 
