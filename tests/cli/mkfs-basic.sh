@@ -65,6 +65,12 @@ stock_check() {
 	pass "$what: stock btrfs check is clean"
 }
 
+# stock_view < OURS: our dump-tree output as stock 6.2 prints it: stock has
+# no name for the DAX inode flag (it shows in the hex value alone).
+stock_view() {
+	sed -e 's/|DAX)$/)/' -e 's/(DAX)$/(none)/'
+}
+
 # Our dump-tree must print exactly what stock's prints for the same image.
 own_dump() {
 	local img=$1 what=$2
@@ -79,9 +85,9 @@ own_dump() {
 		return 1
 	fi
 	"$STOCK_BTRFS" inspect-internal dump-tree "$img" >"$work/stock.txt" 2>&1
-	if ! diff -q <(sed 1d "$work/ours.txt") <(sed 1d "$work/stock.txt") >/dev/null; then
+	if ! diff -q <(sed 1d "$work/ours.txt" | stock_view) <(sed 1d "$work/stock.txt") >/dev/null; then
 		fail "$what: our dump-tree differs from stock's"
-		diff <(sed 1d "$work/ours.txt") <(sed 1d "$work/stock.txt") |
+		diff <(sed 1d "$work/ours.txt" | stock_view) <(sed 1d "$work/stock.txt") |
 			head -10 | sed 's/^/    /'
 		return 1
 	fi

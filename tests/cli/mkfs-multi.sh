@@ -99,6 +99,12 @@ shape_compare() {
 	fi
 }
 
+# stock_view < OURS: our dump-tree output as stock 6.2 prints it: stock has
+# no name for the DAX inode flag (it shows in the hex value alone).
+stock_view() {
+	sed -e 's/|DAX)$/)/' -e 's/(DAX)$/(none)/'
+}
+
 # Our dump-tree against stock's, given every device.
 multi_dump() {
 	local what=$1
@@ -111,9 +117,9 @@ multi_dump() {
 	fi
 	# stdout only: stock's stderr may carry scan errors of unrelated devices
 	"$STOCK_BTRFS" inspect-internal dump-tree "$@" >"$work/stock.txt" 2>"$work/stock.err"
-	if ! diff -q <(sed 1d "$work/ours.txt") <(sed 1d "$work/stock.txt") >/dev/null; then
+	if ! diff -q <(sed 1d "$work/ours.txt" | stock_view) <(sed 1d "$work/stock.txt") >/dev/null; then
 		fail "$what: our dump-tree differs from stock's"
-		diff <(sed 1d "$work/ours.txt") <(sed 1d "$work/stock.txt") |
+		diff <(sed 1d "$work/ours.txt" | stock_view) <(sed 1d "$work/stock.txt") |
 			head -10 | sed 's/^/    /'
 		return 1
 	fi
