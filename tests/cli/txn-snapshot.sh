@@ -5,26 +5,30 @@
 # writes a filesystem (4 KiB nodes, so the fs tree has three levels): small
 # files, files with data extents, a hole, a preallocated extent, reflinks
 # of a whole file and of part of one, 40 reflinks of one file (more
-# references than fit in its extent item), then a snapshot of the top subvolume
-# and a snapshot of that snapshot, and data written only to the original
-# afterwards.  Then txn-edit changes, one transaction each, the original,
-# the first snapshot and the snapshot of the snapshot: inode items of every
-# file updated, an xattr set on every inode, then deleted again.  After
-# every commit:
+# references than fit in its extent item), then a snapshot of the top
+# subvolume and a snapshot of that snapshot, and data written only to the
+# original afterwards.  Then txn-edit changes, one transaction each, the
+# original, the first snapshot and the snapshot of the snapshot: inode
+# items of every file updated, an xattr set on every inode, then deleted
+# again; txn-torture changes the snapshot and then the original at random,
+# with aborted transactions among the committed ones.  After every commit:
 #   - our check and stock `btrfs check` are clean;
-#   - the dump-tree of every tree the transaction did not touch is as it
-#     was;
-# txn-torture changes the snapshot and then the original at random, with
-# aborted transactions among the committed ones;
-# and at the end the kernel mounts it and every file of every subvolume
-# reads back as it was written (sha256).
-# After xattrs set and deleted again twice, the tree blocks reachable from
-# the trees are exactly those with an extent item (nothing leaks).  Dropping the file
-# extents of a file written after the snapshots frees exactly its data
-# (the kernel's allocated size), dropping those of a file the snapshots
-# share frees nothing until every snapshot and every reflink dropped them,
-# and then exactly the extent; the kernel reads what is left, writes on
-# top, and we write again.
+#   - the dump of every tree the transaction did not touch is as it was.
+# Also:
+#   - blocks the original owned get full back references, some kept as
+#     items of their own;
+#   - the kernel mounts the result and every file of every subvolume reads
+#     back as it was written (sha256);
+#   - after the xattrs were set and deleted again twice, the tree blocks
+#     reachable from the trees are exactly those with an extent item;
+#   - dropping the file extents of a file written after the snapshots frees
+#     exactly its data (the kernel's allocated size) and its checksums;
+#     dropping those of a file the snapshots share frees nothing until every
+#     snapshot and every reflink dropped them, and then exactly the extent;
+#     stock check --check-data-csum is clean; the kernel reads what is left,
+#     writes and snapshots on top, and we write again;
+#   - the same in one transaction on filesystems without skinny metadata
+#     and with mixed block groups.
 
 # shellcheck source=tests/common.sh
 . "$(dirname "$0")/../common.sh"
@@ -274,16 +278,30 @@ test_torture() {
 	done
 }
 
-# expect_freed NAME IMAGE BYTES OP...: the edit frees exactly BYTES of data.
+# csum_bytes IMAGE: the bytes of checksum items (crc32c: 4 a sector).
+csum_bytes() {
+	"$OUR_BTRFS" inspect-internal dump-tree -t csum "$1" | awk '
+	$1 == "item" && $5 == "EXTENT_CSUM" { sum += $NF }
+	END { print sum + 0 }'
+}
+
+# expect_freed NAME IMAGE BYTES OP...: the edit frees exactly BYTES of data
+# and their checksums.
 expect_freed() {
-	local name=$1 img=$2 want=$3 before after changed
+	local name=$1 img=$2 want=$3 before after changed csum0 csum1
 	shift 3
 	changed=$(printf '%s\n' "$@" | sed -n 's/^tree=//p' | tr '\n' ' ')
 	before=$(data_used "$img")
+	csum0=$(csum_bytes "$img")
 	edit_trees "$name" "$img" "$changed" "$@" || return 1
 	after=$(data_used "$img")
+	csum1=$(csum_bytes "$img")
 	if [ $((before - after)) -ne "$want" ]; then
 		fail "txn-snapshot: $name" "$((before - after)) bytes freed, want $want"
+		return 1
+	fi
+	if [ $((csum0 - csum1)) -ne $((want / 4096 * 4)) ]; then
+		fail "txn-snapshot: $name" "$((csum0 - csum1)) bytes of checksums deleted, want $((want / 4096 * 4))"
 		return 1
 	fi
 	pass "txn-snapshot: $name frees $want bytes"
