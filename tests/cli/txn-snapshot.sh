@@ -80,7 +80,7 @@ make_fs() {
 	local img=$1 loop m i
 	shift
 	rm -f "$img"
-	truncate -s 256M "$img"
+	truncate -s "${FS_SIZE:-256M}" "$img"
 	"$MKFS" -q -f -n 4096 "$@" "$img" > "$dir/mkfs.out" 2>&1 || return 1
 	loop=$(loop_attach "$img") || return 1
 	if ! fs_mount "$loop" "$mnt" noatime; then
@@ -386,6 +386,34 @@ test_variant() {
 	fi
 }
 
+# test_enospc: metadata runs out in the middle of a transaction on the
+# snapshot: without -k nothing is written, with -k what was done before
+# is committed and clean.
+test_enospc() {
+	local img=$dir/enospc.img
+	if ! FS_SIZE=128M make_fs "$img"; then
+		fail "txn-snapshot: ENOSPC" "the kernel workload failed"
+		return
+	fi
+	cp "$img" "$img.orig"
+	"$TOOLS/txn-edit" -M "$img" tree="$SNAP1" touch=$ALL \
+		xattrs=256:0:20000:1500 > "$dir/last-edit" 2>&1
+	if [ $? -ne 2 ] || ! cmp -s "$img" "$img.orig"; then
+		fail "txn-snapshot: ENOSPC" "no ENOSPC, or the image changed" "$dir/last-edit"
+		return
+	fi
+	trees_save "$img"
+	"$TOOLS/txn-edit" -M -k "$img" tree="$SNAP1" touch=$ALL \
+		xattrs=256:0:20000:1500 > "$dir/last-edit" 2>&1
+	if [ $? -ne 2 ]; then
+		fail "txn-snapshot: ENOSPC, -k" "no ENOSPC" "$dir/last-edit"
+		return
+	fi
+	trees_verify "ENOSPC on a snapshot: nothing written, with -k the work before it committed" \
+		"$img" "$SNAP1"
+}
+
+test_enospc
 test_variant "no skinny metadata" -O ^skinny-metadata
 test_variant "mixed block groups" --mixed
 if ! make_fs "$dir/meta.img"; then
