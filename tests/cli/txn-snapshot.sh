@@ -6,11 +6,11 @@
 # files, files with data extents, a hole, a preallocated extent, reflinks
 # of a whole file and of part of one, 40 reflinks of one file (more
 # references than fit in its extent item), then a snapshot of the top
-# subvolume and a snapshot of that snapshot, and data written only to the
-# original afterwards.  Then txn-edit changes, one transaction each, the
+# subvolume and a snapshot of that snapshot, a subvolume with a snapshot
+# of it nested inside, and data written only to the original afterwards.  Then txn-edit changes, one transaction each, the
 # original, the first snapshot and the snapshot of the snapshot: inode
 # items of every file updated, an xattr set on every inode, then deleted
-# again; txn-torture changes the snapshot and then the original at random,
+# again; the same for the subvolume and its snapshot; txn-torture changes the snapshot and then the original at random,
 # with aborted transactions among the committed ones.  After every commit:
 #   - our check and stock `btrfs check` are clean;
 #   - the dump of every tree the transaction did not touch is as it was.
@@ -105,6 +105,17 @@ make_fs() {
 	cp --reflink=always "$m/big" "$m/big-clone"
 	cp --reflink=always "$m/data/d6" "$m/partial"
 	dd if=/dev/urandom of="$m/partial" bs=4K count=1 seek=2 conv=notrunc status=none
+	# A subvolume inside, and a snapshot of it.
+	"$STOCK_BTRFS" -q subvolume create "$m/sv" || {
+		fs_umount "$mnt"; loop_detach "$loop"; return 1
+	}
+	for ((i = 0; i < 300; i++)); do
+		printf 'in the subvolume %d\n' "$i" > "$m/sv/file-$i"
+	done
+	head -c 64K /dev/urandom > "$m/sv/data"
+	"$STOCK_BTRFS" -q subvolume snapshot "$m/sv" "$m/sv/snap" || {
+		fs_umount "$mnt"; loop_detach "$loop"; return 1
+	}
 	truncate -s 1M "$m/holes"
 	printf 'after a hole\n' >> "$m/holes"
 	fallocate -l 64K "$m/prealloc" 2>/dev/null
@@ -118,6 +129,8 @@ make_fs() {
 	sync
 	SNAP1=$("$STOCK_BTRFS" inspect-internal rootid "$m/snap1")
 	SNAP2=$("$STOCK_BTRFS" inspect-internal rootid "$m/snap2")
+	SV=$("$STOCK_BTRFS" inspect-internal rootid "$m/sv")
+	SV_SNAP=$("$STOCK_BTRFS" inspect-internal rootid "$m/sv/snap")
 	INO_BIG=$(stat -c %i "$m/big")
 	INO_CLONE=$(stat -c %i "$m/big-clone")
 	INO_ONLY=$(stat -c %i "$m/only-orig")
@@ -242,8 +255,11 @@ test_metadata() {
 		tree="$SNAP1" touch=$ALL inoxattr=$ALL:user.cow:700 || return
 	edit_trees "snapshot of the snapshot: inode items and xattrs" "$img" \
 		"$SNAP2" tree="$SNAP2" touch=$ALL inoxattr=$ALL:user.cow:40 || return
+	edit_trees "a subvolume and its snapshot (nested in it)" "$img" "" \
+		tree="$SV" touch=$ALL inoxattr=$ALL:user.sv:80 \
+		tree="$SV_SNAP" touch=$ALL inoxattr=$ALL:user.svs:90 || return
 	if sums_same "$img"; then
-		pass "txn-snapshot: the kernel reads every file of the three trees as written"
+		pass "txn-snapshot: the kernel reads every file of the five trees as written"
 	else
 		fail "txn-snapshot: file data after the edits" "sha256 differs" "$dir/sums.now"
 	fi
