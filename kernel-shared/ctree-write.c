@@ -736,6 +736,13 @@ int btrfs_search_slot_rw(struct btrfs_trans_handle *trans,
 		level--;
 	}
 	path->slots[0] = slot;
+	/* As in the kernel: an item that can never grow that much. */
+	if (ins_len > 0 && cmp == 0 &&
+	    eb_item_size(eb, slot) + (u32)ins_len >
+	    btrfs_max_item_size(trans->fs_info->sb.nodesize)) {
+		err = -EOVERFLOW;
+		goto fail;
+	}
 	if (ins_len > 0) {
 		err = leaf_make_room(trans, root, key, path, (u32)ins_len,
 				     cmp != 0);
@@ -809,6 +816,12 @@ int btrfs_insert_empty_item(struct btrfs_trans_handle *trans,
 	if (size > btrfs_max_item_size(trans->fs_info->sb.nodesize))
 		return -EOVERFLOW;
 	ret = btrfs_search_slot_rw(trans, root, key, path, (int)need, true);
+	/* The key exists with an item too big to make room next to it. */
+	if (ret == -EOVERFLOW) {
+		ret = btrfs_search_slot_rw(trans, root, key, path, 0, false);
+		btrfs_path_release(path);
+		return ret == 0 ? -EEXIST : ret < 0 ? ret : -EOVERFLOW;
+	}
 	if (ret < 0)
 		return ret;
 	if (ret == 0) {
