@@ -333,6 +333,15 @@ static int cow_refs(struct btrfs_trans_handle *trans,
 			      (unsigned long long)eb->start);
 		ret = -EUCLEAN;
 	}
+	if (!ret && *refs == 1 && !(*flags & BTRFS_BLOCK_FLAG_FULL_BACKREF) &&
+	    eb_owner(eb) != root->root.objectid) {
+		btrfs_err_set(trans->fs_info,
+			"tree block %llu of tree %llu is owned by tree %llu but referenced once, without full back references",
+			(unsigned long long)eb->start,
+			(unsigned long long)root->root.objectid,
+			(unsigned long long)eb_owner(eb));
+		ret = -EUCLEAN;
+	}
 	return ret;
 }
 
@@ -349,14 +358,11 @@ static int cow_refs(struct btrfs_trans_handle *trans,
  */
 static int cow_update_refs(struct btrfs_trans_handle *trans,
 			   const struct btrfs_trans_root *root,
-			   const struct extent_buffer *eb)
+			   const struct extent_buffer *eb, u64 refs, u64 flags)
 {
-	u64 id = root->root.objectid, refs, flags;
-	int ret;
+	u64 id = root->root.objectid;
+	int ret = 0;
 
-	ret = cow_refs(trans, root, eb, &refs, &flags);
-	if (ret)
-		return ret;
 	if (refs > 1) {
 		if (eb_owner(eb) == id && !(flags & BTRFS_BLOCK_FLAG_FULL_BACKREF)) {
 			ret = btrfs_queue_children_refs(trans, eb, id, true, 1);
@@ -370,12 +376,6 @@ static int cow_update_refs(struct btrfs_trans_handle *trans,
 		ret = btrfs_queue_children_refs(trans, eb, id, false, 1);
 		if (!ret)
 			ret = btrfs_queue_children_refs(trans, eb, id, true, -1);
-	} else if (eb_owner(eb) != id) {
-		btrfs_err_set(trans->fs_info,
-			"tree block %llu of tree %llu is owned by tree %llu but referenced once, without full back references",
-			(unsigned long long)eb->start, (unsigned long long)id,
-			(unsigned long long)eb_owner(eb));
-		ret = -EUCLEAN;
 	}
 	return ret;
 }
@@ -401,20 +401,29 @@ static int cow_block(struct btrfs_trans_handle *trans,
 	struct extent_buffer *neb;
 	struct btrfs_header *h;
 	struct btrfs_key first;
+	u64 refs, flags;
 	int err;
 
 	if (btrfs_block_is_new(trans, eb)) {
 		*ret = extent_buffer_get(eb);
 		return 0;
 	}
-	/* Before anything changes: a refusal leaves the trees as they are. */
-	err = cow_update_refs(trans, root, eb);
+	/*
+	 * Refusals, and -ENOSPC from the allocation, come before any change:
+	 * the trees stay as they are.
+	 */
+	err = cow_refs(trans, root, eb, &refs, &flags);
 	if (err)
 		return err;
 	block_first_key(eb, &first);
 	err = btrfs_alloc_tree_block(trans, root, eb_level(eb), &first, &neb);
 	if (err)
 		return err;
+	err = cow_update_refs(trans, root, eb, refs, flags);
+	if (err) {
+		extent_buffer_put(neb);
+		return err;
+	}
 	h = eb_header(neb);
 	memcpy(neb->data + sizeof(*h), eb->data + sizeof(*h),
 	       eb->len - sizeof(*h));
@@ -727,6 +736,13 @@ int btrfs_search_slot_rw(struct btrfs_trans_handle *trans,
 		level--;
 	}
 	path->slots[0] = slot;
+	/* As in the kernel: an item that can never grow that much. */
+	if (ins_len > 0 && cmp == 0 &&
+	    eb_item_size(eb, slot) + (u32)ins_len >
+	    btrfs_max_item_size(trans->fs_info->sb.nodesize)) {
+		err = -EOVERFLOW;
+		goto fail;
+	}
 	if (ins_len > 0) {
 		err = leaf_make_room(trans, root, key, path, (u32)ins_len,
 				     cmp != 0);
@@ -800,6 +816,12 @@ int btrfs_insert_empty_item(struct btrfs_trans_handle *trans,
 	if (size > btrfs_max_item_size(trans->fs_info->sb.nodesize))
 		return -EOVERFLOW;
 	ret = btrfs_search_slot_rw(trans, root, key, path, (int)need, true);
+	/* The key exists with an item too big to make room next to it. */
+	if (ret == -EOVERFLOW) {
+		ret = btrfs_search_slot_rw(trans, root, key, path, 0, false);
+		btrfs_path_release(path);
+		return ret == 0 ? -EEXIST : ret < 0 ? ret : -EOVERFLOW;
+	}
 	if (ret < 0)
 		return ret;
 	if (ret == 0) {

@@ -15,8 +15,9 @@
  * filesystem as it was.  See Documentation/ch-transactions.rst.
  *
  * Updates of the extent tree, the free space tree and the block group items
- * caused by allocating and freeing tree blocks are queued as delayed
- * references and run at commit, until no more are produced.
+ * caused by allocating and freeing tree blocks, and by the reference count
+ * changes of blocks and data extents shared with snapshots, are queued as
+ * delayed references and run at commit, until no more are produced.
  *
  * Every function returns 0 or a negative errno and never prints; the reason
  * of a failure worth telling is in fs_info->err.

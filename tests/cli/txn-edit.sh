@@ -316,7 +316,24 @@ test_several() {
 	fi
 }
 
+# Replacing items as big as a 4 KiB leaf holds once: the insert finds the
+# key and no room beside it, and must say it exists (the update follows).
+test_big_items() {
+	local img n
+	img=$(new_image big-items 128M -n 4096) || return
+	edit_status 0 "big items" -M "$img" xattrs=256:0:300:3000 || return
+	edit_status 0 "big items replaced" -M "$img" xattrs=256:0:300:3500 || return
+	n=$("$OUR_BTRFS" inspect-internal dump-tree -t fs "$img" |
+		grep -c 'data_len 3500')
+	if [ "$n" -eq 300 ] && check_clean "$img"; then
+		pass "txn-edit: items filling a 4 KiB leaf are replaced"
+	else
+		fail "txn-edit: big items" "$n of 300 replaced, or check fails" "$dir/last-check"
+	fi
+}
+
 test_abort
+test_big_items
 test_verifier
 test_lock
 test_enospc

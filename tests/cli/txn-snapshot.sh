@@ -5,26 +5,30 @@
 # writes a filesystem (4 KiB nodes, so the fs tree has three levels): small
 # files, files with data extents, a hole, a preallocated extent, reflinks
 # of a whole file and of part of one, 40 reflinks of one file (more
-# references than fit in its extent item), then a snapshot of the top subvolume
-# and a snapshot of that snapshot, and data written only to the original
-# afterwards.  Then txn-edit changes, one transaction each, the original,
-# the first snapshot and the snapshot of the snapshot: inode items of every
-# file updated, an xattr set on every inode, then deleted again.  After
-# every commit:
+# references than fit in its extent item), then a snapshot of the top
+# subvolume and a snapshot of that snapshot, a subvolume with a snapshot
+# of it nested inside, and data written only to the original afterwards.  Then txn-edit changes, one transaction each, the
+# original, the first snapshot and the snapshot of the snapshot: inode
+# items of every file updated, an xattr set on every inode, then deleted
+# again; the same for the subvolume and its snapshot; txn-torture changes the snapshot and then the original at random,
+# with aborted transactions among the committed ones.  After every commit:
 #   - our check and stock `btrfs check` are clean;
-#   - the dump-tree of every tree the transaction did not touch is as it
-#     was;
-# txn-torture changes the snapshot and then the original at random, with
-# aborted transactions among the committed ones;
-# and at the end the kernel mounts it and every file of every subvolume
-# reads back as it was written (sha256).
-# After xattrs set and deleted again twice, the tree blocks reachable from
-# the trees are exactly those with an extent item (nothing leaks).  Dropping the file
-# extents of a file written after the snapshots frees exactly its data
-# (the kernel's allocated size), dropping those of a file the snapshots
-# share frees nothing until every snapshot and every reflink dropped them,
-# and then exactly the extent; the kernel reads what is left, writes on
-# top, and we write again.
+#   - the dump of every tree the transaction did not touch is as it was.
+# Also:
+#   - blocks the original owned get full back references, some kept as
+#     items of their own;
+#   - the kernel mounts the result and every file of every subvolume reads
+#     back as it was written (sha256);
+#   - after the xattrs were set and deleted again twice, the tree blocks
+#     reachable from the trees are exactly those with an extent item;
+#   - dropping the file extents of a file written after the snapshots frees
+#     exactly its data (the kernel's allocated size) and its checksums;
+#     dropping those of a file the snapshots share frees nothing until every
+#     snapshot and every reflink dropped them, and then exactly the extent;
+#     stock check --check-data-csum is clean; the kernel reads what is left,
+#     writes and snapshots on top, and we write again;
+#   - the same in one transaction on filesystems without skinny metadata
+#     and with mixed block groups.
 
 # shellcheck source=tests/common.sh
 . "$(dirname "$0")/../common.sh"
@@ -59,19 +63,25 @@ bytes_used() {
 	"$OUR_BTRFS" inspect-internal dump-super "$1" | awk '$1 == "bytes_used" { print $2 }'
 }
 
-# data_used IMAGE: the used bytes of the data block groups.
+# data_used IMAGE: the bytes of the data extents in the extent tree.
 data_used() {
 	"$OUR_BTRFS" inspect-internal dump-tree -t extent "$1" | awk '
-	$1 == "block" && $2 == "group" && $3 == "used" && $8 ~ /^DATA/ { sum += $4 }
+	$1 == "item" && $5 == "EXTENT_ITEM" { size = $6; sub(/\)/, "", size); next }
+	$1 == "refs" && $NF == "DATA" { sum += size }
+	{ size = 0 }
+	END { print sum + 0 }'
+}
 	END { print sum + 0 }'
 }
 
-# The kernel's workload; prints the ids of the two snapshots.
+# make_fs IMAGE [MKFS-OPTION...]: the kernel's workload; sets the ids of
+# the two snapshots, inode numbers and sizes.
 make_fs() {
 	local img=$1 loop m i
+	shift
 	rm -f "$img"
-	truncate -s 256M "$img"
-	"$MKFS" -q -f -n 4096 "$img" > "$dir/mkfs.out" 2>&1 || return 1
+	truncate -s "${FS_SIZE:-256M}" "$img"
+	"$MKFS" -q -f -n 4096 "$@" "$img" > "$dir/mkfs.out" 2>&1 || return 1
 	loop=$(loop_attach "$img") || return 1
 	if ! fs_mount "$loop" "$mnt" noatime; then
 		loop_detach "$loop"
@@ -95,6 +105,17 @@ make_fs() {
 	cp --reflink=always "$m/big" "$m/big-clone"
 	cp --reflink=always "$m/data/d6" "$m/partial"
 	dd if=/dev/urandom of="$m/partial" bs=4K count=1 seek=2 conv=notrunc status=none
+	# A subvolume inside, and a snapshot of it.
+	"$STOCK_BTRFS" -q subvolume create "$m/sv" || {
+		fs_umount "$mnt"; loop_detach "$loop"; return 1
+	}
+	for ((i = 0; i < 300; i++)); do
+		printf 'in the subvolume %d\n' "$i" > "$m/sv/file-$i"
+	done
+	head -c 64K /dev/urandom > "$m/sv/data"
+	"$STOCK_BTRFS" -q subvolume snapshot "$m/sv" "$m/sv/snap" || {
+		fs_umount "$mnt"; loop_detach "$loop"; return 1
+	}
 	truncate -s 1M "$m/holes"
 	printf 'after a hole\n' >> "$m/holes"
 	fallocate -l 64K "$m/prealloc" 2>/dev/null
@@ -108,6 +129,8 @@ make_fs() {
 	sync
 	SNAP1=$("$STOCK_BTRFS" inspect-internal rootid "$m/snap1")
 	SNAP2=$("$STOCK_BTRFS" inspect-internal rootid "$m/snap2")
+	SV=$("$STOCK_BTRFS" inspect-internal rootid "$m/sv")
+	SV_SNAP=$("$STOCK_BTRFS" inspect-internal rootid "$m/sv/snap")
 	INO_BIG=$(stat -c %i "$m/big")
 	INO_CLONE=$(stat -c %i "$m/big-clone")
 	INO_ONLY=$(stat -c %i "$m/only-orig")
@@ -232,8 +255,11 @@ test_metadata() {
 		tree="$SNAP1" touch=$ALL inoxattr=$ALL:user.cow:700 || return
 	edit_trees "snapshot of the snapshot: inode items and xattrs" "$img" \
 		"$SNAP2" tree="$SNAP2" touch=$ALL inoxattr=$ALL:user.cow:40 || return
+	edit_trees "a subvolume and its snapshot (nested in it)" "$img" "" \
+		tree="$SV" touch=$ALL inoxattr=$ALL:user.sv:80 \
+		tree="$SV_SNAP" touch=$ALL inoxattr=$ALL:user.svs:90 || return
 	if sums_same "$img"; then
-		pass "txn-snapshot: the kernel reads every file of the three trees as written"
+		pass "txn-snapshot: the kernel reads every file of the five trees as written"
 	else
 		fail "txn-snapshot: file data after the edits" "sha256 differs" "$dir/sums.now"
 	fi
@@ -268,16 +294,30 @@ test_torture() {
 	done
 }
 
-# expect_freed NAME IMAGE BYTES OP...: the edit frees exactly BYTES of data.
+# csum_bytes IMAGE: the bytes of checksum items (crc32c: 4 a sector).
+csum_bytes() {
+	"$OUR_BTRFS" inspect-internal dump-tree -t csum "$1" | awk '
+	$1 == "item" && $5 == "EXTENT_CSUM" { sum += $NF }
+	END { print sum + 0 }'
+}
+
+# expect_freed NAME IMAGE BYTES OP...: the edit frees exactly BYTES of data
+# and their checksums.
 expect_freed() {
-	local name=$1 img=$2 want=$3 before after changed
+	local name=$1 img=$2 want=$3 before after changed csum0 csum1
 	shift 3
 	changed=$(printf '%s\n' "$@" | sed -n 's/^tree=//p' | tr '\n' ' ')
 	before=$(data_used "$img")
+	csum0=$(csum_bytes "$img")
 	edit_trees "$name" "$img" "$changed" "$@" || return 1
 	after=$(data_used "$img")
+	csum1=$(csum_bytes "$img")
 	if [ $((before - after)) -ne "$want" ]; then
 		fail "txn-snapshot: $name" "$((before - after)) bytes freed, want $want"
+		return 1
+	fi
+	if [ $((csum0 - csum1)) -ne $((want / 4096 * 4)) ]; then
+		fail "txn-snapshot: $name" "$((csum0 - csum1)) bytes of checksums deleted, want $((want / 4096 * 4))"
 		return 1
 	fi
 	pass "txn-snapshot: $name frees $want bytes"
@@ -329,6 +369,69 @@ test_data() {
 		tree="$SNAP1" touch=$ALL inoxattr=$ALL:user.last:50
 }
 
+# test_variant NAME MKFS-OPTION...: the original and both snapshots
+# edited in one transaction, shared and unshared data dropped, on another
+# kind of filesystem.
+test_variant() {
+	local name=$1 img=$dir/variant.img before after
+	shift
+	if ! make_fs "$img" "$@"; then
+		fail "txn-snapshot: $name" "the kernel workload failed"
+		return
+	fi
+	before=$(data_used "$img")
+	edit_trees "$name: the three trees in one transaction" "$img" \
+		"5 $SNAP1 $SNAP2" tree=5 touch=$ALL inoxattr=$ALL:user.v:64 \
+		truncate="$INO_ONLY" truncate="$INO_BIG" tree="$SNAP1" \
+		touch=$ALL inoxattr=$ALL:user.v:64 tree="$SNAP2" \
+		truncate="$INO_BIG" || return
+	after=$(data_used "$img")
+	if [ $((before - after)) -ne "$ONLY_BYTES" ]; then
+		fail "txn-snapshot: $name" "$((before - after)) bytes of data freed, want $ONLY_BYTES"
+		return
+	fi
+	awk -v o=./only-orig -v b=./big -v b2=./snap2/big \
+		'$2 == o || $2 == b || $2 == b2 {
+			$1 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"; $2 = " " $2 }
+		{ print }' "$dir/sums" | sed 's/   \./  ./' | sort -k2 > "$dir/sums.v"
+	mv "$dir/sums.v" "$dir/sums"
+	if sums_same "$img"; then
+		pass "txn-snapshot: $name: data freed exactly, the kernel reads every file as expected"
+	else
+		fail "txn-snapshot: $name" "sha256 differs" "$dir/sums.now"
+	fi
+}
+
+# test_enospc: metadata runs out in the middle of a transaction on the
+# snapshot: without -k nothing is written, with -k what was done before
+# is committed and clean.
+test_enospc() {
+	local img=$dir/enospc.img
+	if ! FS_SIZE=128M make_fs "$img"; then
+		fail "txn-snapshot: ENOSPC" "the kernel workload failed"
+		return
+	fi
+	cp "$img" "$img.orig"
+	"$TOOLS/txn-edit" -M "$img" tree="$SNAP1" touch=$ALL \
+		xattrs=256:0:20000:1500 > "$dir/last-edit" 2>&1
+	if [ $? -ne 2 ] || ! cmp -s "$img" "$img.orig"; then
+		fail "txn-snapshot: ENOSPC" "no ENOSPC, or the image changed" "$dir/last-edit"
+		return
+	fi
+	trees_save "$img"
+	"$TOOLS/txn-edit" -M -k "$img" tree="$SNAP1" touch=$ALL \
+		xattrs=256:0:20000:1500 > "$dir/last-edit" 2>&1
+	if [ $? -ne 2 ]; then
+		fail "txn-snapshot: ENOSPC, -k" "no ENOSPC" "$dir/last-edit"
+		return
+	fi
+	trees_verify "ENOSPC on a snapshot: nothing written, with -k the work before it committed" \
+		"$img" "$SNAP1"
+}
+
+test_enospc
+test_variant "no skinny metadata" -O ^skinny-metadata
+test_variant "mixed block groups" --mixed
 if ! make_fs "$dir/meta.img"; then
 	fail "txn-snapshot" "the kernel workload failed"
 	test_done

@@ -239,6 +239,58 @@ static void test_log_file(void)
 	unlink(path);
 }
 
+/* The delayed ref queue merges changes of one reference and drops heads
+ * that cancel out; a new block is forgotten only while nothing else
+ * refers to it. */
+static void test_ref_queue(void)
+{
+	struct btrfs_fs_info *fs_info = calloc(1, sizeof(*fs_info));
+	struct btrfs_trans_handle trans = { .fs_info = fs_info };
+	struct btrfs_ref_mod m = { .type = BTRFS_EXTENT_DATA_REF_KEY,
+				   .root = 5, .ino = 257, .offset = 0, .delta = 1 };
+	struct btrfs_delayed_ref *head;
+	struct btrfs_key first = { 256, BTRFS_INODE_ITEM_KEY, 0 };
+	int ret;
+
+	ret = btrfs_queue_data_ref(&trans, 1 << 20, 8192, &m);
+	ret = ret ?: btrfs_queue_data_ref(&trans, 1 << 20, 8192, &m);
+	m.type = BTRFS_SHARED_DATA_REF_KEY;
+	m.parent = 65536;
+	ret = ret ?: btrfs_queue_data_ref(&trans, 1 << 20, 8192, &m);
+	head = u64_map_get(&trans.refs, 1 << 20);
+	tap_ok(!ret && head && head->nr_mods == 2 && head->data &&
+	       head->num_bytes == 8192 && head->mods[0].delta == 2,
+	       "ref queue: changes of one data reference merge");
+	m.delta = -1;
+	ret = btrfs_queue_data_ref(&trans, 1 << 20, 8192, &m);
+	m.type = BTRFS_EXTENT_DATA_REF_KEY;
+	m.delta = -2;
+	ret = ret ?: btrfs_queue_data_ref(&trans, 1 << 20, 8192, &m);
+	tap_ok(!ret && !u64_map_get(&trans.refs, 1 << 20),
+	       "ref queue: a head whose changes cancel goes away");
+	ret = btrfs_queue_data_ref(&trans, 2 << 20, 4096, &m);
+	ret = ret ?: btrfs_queue_tree_ref(&trans, 2 << 20, 0,
+					  BTRFS_TREE_BLOCK_REF_KEY, 5, 1);
+	tap_ok(ret == -EUCLEAN, "ref queue: one extent as data and tree block is refused");
+	ret = btrfs_queue_new_block(&trans, 3 << 20, 5, 0, &first);
+	tap_ok(!ret && btrfs_unqueue_new_block(&trans, 3 << 20, 5) &&
+	       !u64_map_get(&trans.refs, 3 << 20),
+	       "ref queue: a new block freed at once is forgotten");
+	ret = btrfs_queue_new_block(&trans, 4 << 20, 5, 1, &first);
+	ret = ret ?: btrfs_queue_tree_ref(&trans, 4 << 20, 1,
+					  BTRFS_SHARED_BLOCK_REF_KEY, 65536, 1);
+	tap_ok(!ret && !btrfs_unqueue_new_block(&trans, 4 << 20, 5) &&
+	       u64_map_get(&trans.refs, 4 << 20),
+	       "ref queue: a new block with another reference is kept");
+	ret = btrfs_queue_block_flags(&trans, 5 << 20, 1,
+				      BTRFS_BLOCK_FLAG_FULL_BACKREF);
+	head = u64_map_get(&trans.refs, 5 << 20);
+	tap_ok(!ret && head && head->set_flags == BTRFS_BLOCK_FLAG_FULL_BACKREF &&
+	       head->level == 1, "ref queue: flags to set are kept");
+	btrfs_trans_release_refs(&trans);
+	free(fs_info);
+}
+
 int main(void)
 {
 	test_map();
@@ -247,5 +299,6 @@ int main(void)
 	test_split_point();
 	test_thresholds();
 	test_log_file();
+	test_ref_queue();
 	return tap_done();
 }
