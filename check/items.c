@@ -126,53 +126,37 @@ static void file_extent_found(struct walk_state *ws,
 	check_report(ctx, PR_DATA_EXTENT_MISMATCH, &pctx);
 }
 
+/* Records one back reference the extent tree declares. */
+static void declared_ref_add(struct check_ctx *ctx, u64 bytenr,
+			     const struct extent_ref *r)
+{
+	switch (r->type) {
+	case BTRFS_TREE_BLOCK_REF_KEY:
+		ref_add(ctx, &ctx->declared, bytenr, REF_TREE, r->root, 0, 0, 1);
+		break;
+	case BTRFS_SHARED_BLOCK_REF_KEY:
+		ref_add(ctx, &ctx->declared, bytenr, REF_TREE_SHARED, r->parent,
+			0, 0, 1);
+		break;
+	case BTRFS_EXTENT_DATA_REF_KEY:
+		ref_add(ctx, &ctx->declared, bytenr, REF_DATA, r->root, r->ino,
+			r->offset, r->count);
+		break;
+	case BTRFS_SHARED_DATA_REF_KEY:
+		ref_add(ctx, &ctx->declared, bytenr, REF_DATA_SHARED, r->parent,
+			0, 0, r->count);
+		break;
+	}
+}
+
 /* The inline references packed after an extent item's header. */
 static void extent_inline_refs(struct check_ctx *ctx, u64 bytenr,
 			       const u8 *p, u32 cur, u32 size)
 {
-	while (cur + sizeof(struct btrfs_extent_inline_ref) <= size) {
-		const struct btrfs_extent_inline_ref *iref = (const void *)(p + cur);
-		u8 type = btrfs_extent_inline_ref_type(iref);
-		u64 off = btrfs_extent_inline_ref_offset(iref);
-		const struct btrfs_extent_data_ref *dref;
-		const struct btrfs_shared_data_ref *sref;
+	struct extent_ref r;
 
-		switch (type) {
-		case BTRFS_TREE_BLOCK_REF_KEY:
-			ref_add(ctx, &ctx->declared, bytenr, REF_TREE, off, 0, 0, 1);
-			cur += sizeof(*iref);
-			break;
-		case BTRFS_SHARED_BLOCK_REF_KEY:
-			ref_add(ctx, &ctx->declared, bytenr, REF_TREE_SHARED, off,
-				0, 0, 1);
-			cur += sizeof(*iref);
-			break;
-		case BTRFS_EXTENT_DATA_REF_KEY:
-			if (cur + 1 + sizeof(*dref) > size)
-				return;
-			dref = (const void *)(p + cur + 1);
-			ref_add(ctx, &ctx->declared, bytenr, REF_DATA,
-				btrfs_extent_data_ref_root(dref),
-				btrfs_extent_data_ref_objectid(dref),
-				btrfs_extent_data_ref_offset(dref),
-				btrfs_extent_data_ref_count(dref));
-			cur += 1 + sizeof(*dref);
-			break;
-		case BTRFS_SHARED_DATA_REF_KEY:
-			if (cur + sizeof(*iref) + sizeof(*sref) > size)
-				return;
-			sref = (const void *)(p + cur + sizeof(*iref));
-			ref_add(ctx, &ctx->declared, bytenr, REF_DATA_SHARED, off,
-				0, 0, btrfs_shared_data_ref_count(sref));
-			cur += sizeof(*iref) + sizeof(*sref);
-			break;
-		case BTRFS_EXTENT_OWNER_REF_KEY:
-			cur += sizeof(*iref);
-			break;
-		default:
-			return;
-		}
-	}
+	while (extent_inline_ref_next(p, size, &cur, &r) == 0)
+		declared_ref_add(ctx, bytenr, &r);
 }
 
 static void extent_item(struct walk_state *ws, const struct extent_buffer *eb,
@@ -217,30 +201,16 @@ static void extent_keyed_ref(struct walk_state *ws,
 			     const struct btrfs_key *key)
 {
 	struct check_ctx *ctx = ws->ctx;
-	u32 size = eb_item_size(eb, slot);
-	const struct btrfs_extent_data_ref *dref = eb_item_ptr(eb, slot);
-	const struct btrfs_shared_data_ref *sref = eb_item_ptr(eb, slot);
-	u64 b = key->objectid;
+	struct extent_ref r;
 
-	if (!ws->cur_extent_valid || ws->cur_extent != b) {
+	if (!ws->cur_extent_valid || ws->cur_extent != key->objectid) {
 		check_report(ctx, PR_EXTENT_REF_ORPHAN,
 			     &(struct problem_ctx){ .key = *key });
 		return;
 	}
-	if (key->type == BTRFS_TREE_BLOCK_REF_KEY)
-		ref_add(ctx, &ctx->declared, b, REF_TREE, key->offset, 0, 0, 1);
-	else if (key->type == BTRFS_SHARED_BLOCK_REF_KEY)
-		ref_add(ctx, &ctx->declared, b, REF_TREE_SHARED, key->offset,
-			0, 0, 1);
-	else if (key->type == BTRFS_EXTENT_DATA_REF_KEY && size >= sizeof(*dref))
-		ref_add(ctx, &ctx->declared, b, REF_DATA,
-			btrfs_extent_data_ref_root(dref),
-			btrfs_extent_data_ref_objectid(dref),
-			btrfs_extent_data_ref_offset(dref),
-			btrfs_extent_data_ref_count(dref));
-	else if (key->type == BTRFS_SHARED_DATA_REF_KEY && size >= sizeof(*sref))
-		ref_add(ctx, &ctx->declared, b, REF_DATA_SHARED, key->offset,
-			0, 0, btrfs_shared_data_ref_count(sref));
+	if (extent_keyed_ref_decode(key, eb_item_ptr(eb, slot),
+				    eb_item_size(eb, slot), &r) == 0)
+		declared_ref_add(ctx, key->objectid, &r);
 }
 
 static void block_group_item(struct check_ctx *ctx,

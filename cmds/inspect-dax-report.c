@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include "cmds/commands.h"
 #include "common/help.h"
+#include "common/json.h"
 #include "common/messages.h"
 #include "libbtrfs/btrfs-dax.h"
 
@@ -103,47 +104,6 @@ static void text_str(const char *s)
 		else
 			putchar(c);
 	}
-}
-
-/* Length of the valid UTF-8 sequence at s, or 0. */
-static int utf8_len(const unsigned char *s)
-{
-	int n, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	for (i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
-}
-
-/* A JSON string; bytes that are not UTF-8 come out as \u00XX. */
-static void json_str(const char *str)
-{
-	const unsigned char *s = (const unsigned char *)str;
-
-	putchar('"');
-	while (*s) {
-		int n = utf8_len(s);
-
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if (*s < 0x20 || *s == 0x7f || n == 0)
-			printf("\\u%04x", *s);
-		else
-			fwrite(s, 1, (size_t)n, stdout);
-		s += n ? n : 1;
-	}
-	putchar('"');
 }
 
 static const char *yes_no(bool b)
@@ -441,7 +401,7 @@ static void json_header(const struct report *rep)
 
 	format_uuid(si->fsid, uuid);
 	printf("{\n  \"fsid\": \"%s\",\n  \"label\": ", uuid);
-	json_str(si->label);
+	json_write_string(stdout, si->label);
 	printf(",\n  \"devices\": %" PRIu64 ",\n", si->num_devices);
 	printf("  \"sectorsize\": %u,\n  \"page_size\": %" PRIu64 ",\n",
 	       si->sectorsize, rep->page_size);
@@ -623,7 +583,7 @@ static void json_inode(struct report *rep, const struct inode_rec *ir)
 	rep->first_inode = false;
 	for (i = 0; i < ir->npaths; i++) {
 		printf(i ? ", " : " ");
-		json_str(ir->paths[i]);
+		json_write_string(stdout, ir->paths[i]);
 	}
 	printf(" ],\n      \"nodatacow\": %s, \"nodatasum\": %s",
 	       json_bool(in->nodatacow), json_bool(in->nodatasum));
@@ -636,7 +596,7 @@ static void json_inode(struct report *rep, const struct inode_rec *ir)
 	printf(",\n      \"problems\": [");
 	for (p = 0; p < ir->nproblems; p++) {
 		printf(p ? ", " : " ");
-		json_str(ir->problems[p]);
+		json_write_string(stdout, ir->problems[p]);
 	}
 	printf("%s] }", ir->nproblems ? " " : "");
 }
@@ -892,7 +852,7 @@ static void json_tail(const struct report *rep)
 	printf("%s],\n  \"problems\": [", rep->first_inode ? "" : "\n  ");
 	for (i = 0; i < rep->nfs_problems; i++) {
 		printf(i ? ", " : " ");
-		json_str(rep->fs_problems[i]);
+		json_write_string(stdout, rep->fs_problems[i]);
 	}
 	printf("%s],\n", rep->nfs_problems ? " " : "");
 	printf("  \"summary\": { \"dax_inodes\": %" PRIu64

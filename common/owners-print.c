@@ -100,8 +100,13 @@ static void text_data(FILE *f, const struct owner_piece *p, const char *indent)
 {
 	u32 i, j;
 
-	if (!p->nr_files) {
-		fprintf(f, "%sdata extent %llu len %llu: no file refers to it (",
+	if (p->incomplete) {
+		fprintf(f, "%sdata extent %llu len %llu: damaged metadata, more files may use it (",
+			indent, ull(p->extent_start), ull(p->extent_len));
+		text_where(f, p);
+		fputs(")\n", f);
+	} else if (!p->nr_files) {
+		fprintf(f, "%sdata extent %llu len %llu: no file uses these bytes, harmless (",
 			indent, ull(p->extent_start), ull(p->extent_len));
 		text_where(f, p);
 		fputs(")\n", f);
@@ -193,13 +198,15 @@ static void json_piece(FILE *f, const struct owner_piece *p)
 			chunk_kind(p->chunk_type), chunk_profile(p->chunk_type));
 	switch (p->kind) {
 	case OWNER_TREE_BLOCK:
-		fprintf(f, ", \"block\": %llu, \"tree\": %llu, \"tree_name\": \"%s\", \"level\": %d",
+		fprintf(f, ", \"block\": %llu, \"tree\": %llu, \"tree_name\": \"%s\", \"level\": %d, \"incomplete\": %s",
 			ull(p->extent_start), ull(p->tree),
-			p->tree ? tree_name(p->tree) : "not found", p->level);
+			p->tree ? tree_name(p->tree) : "not found", p->level,
+			p->incomplete ? "true" : "false");
 		break;
 	case OWNER_DATA:
-		fprintf(f, ", \"extent_start\": %llu, \"extent_len\": %llu",
-			ull(p->extent_start), ull(p->extent_len));
+		fprintf(f, ", \"extent_start\": %llu, \"extent_len\": %llu, \"incomplete\": %s",
+			ull(p->extent_start), ull(p->extent_len),
+			p->incomplete ? "true" : "false");
 		json_files(f, p);
 		break;
 	case OWNER_SUPERBLOCK:

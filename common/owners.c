@@ -25,6 +25,8 @@ struct resolve {
 	/* Set for a physical query. */
 	bool physical;
 	u64 devid;
+	/* Damaged metadata met while resolving the current piece. */
+	bool incomplete;
 };
 
 /* An inode that refers to the extent, and the offset in its refs. */
@@ -53,6 +55,19 @@ static int grow(void **arr, u32 *alloc, u32 need, size_t size)
 		return -ENOMEM;
 	*arr = tmp;
 	*alloc = n;
+	return 0;
+}
+
+/*
+ * Damaged metadata on the way to one owner must not hide the others: note
+ * it and go on.  Running out of memory still fails.
+ */
+static int tolerate(struct resolve *r, int ret)
+{
+	if (ret >= 0 || ret == -ENOMEM)
+		return ret;
+	r->incomplete = true;
+	r->fs_info->err[0] = '\0';
 	return 0;
 }
 
@@ -116,7 +131,7 @@ static int candidates_from_leaf(struct resolve *r, u64 parent, u64 bytenr,
 
 	ret = tree_block_read(r->fs_info, parent, &expect, &eb);
 	if (ret)
-		return ret;
+		return tolerate(r, ret);
 	for (i = 0; i < eb_nritems(eb) && !ret; i++) {
 		const struct btrfs_file_extent_item *fi = eb_item_ptr(eb, i);
 
@@ -321,6 +336,7 @@ static int tree_block_piece(struct resolve *r, const struct extent_hit *h,
 	}
 	r->fs_info->err[0] = '\0';
 	tree_block_owner_from_refs(r, h, p);
+	p->incomplete = !p->tree;
 	return 0;
 }
 
@@ -401,17 +417,18 @@ static int file_paths(struct resolve *r, u32 sv, const struct btrfs_root *root,
 	if (!r->subvol_paths[sv]) {
 		ret = btrfs_subvol_path(r->fs_info, r->subvols[sv],
 					&r->subvol_paths[sv]);
-		/* Detached (being deleted): say which tree it is. */
-		if (ret == -ENOENT &&
-		    asprintf(&r->subvol_paths[sv], "<subvolume %llu>",
-			     (unsigned long long)r->subvols[sv]) < 0)
-			return -ENOMEM;
-		else if (ret && ret != -ENOENT)
+		/* Detached (being deleted) or unreadable: name the tree. */
+		if (ret && ret != -ENOENT && tolerate(r, ret))
 			return ret;
+		if (ret && asprintf(&r->subvol_paths[sv], "<subvolume %llu>",
+				    (unsigned long long)r->subvols[sv]) < 0) {
+			r->subvol_paths[sv] = NULL;
+			return -ENOMEM;
+		}
 	}
 	pc.prefix = r->subvol_paths[sv];
 	ret = btrfs_inode_paths(r->fs_info, root, f->ino, path_collect_cb, &pc);
-	return ret < 0 ? ret : 0;
+	return tolerate(r, ret < 0 ? ret : 0);
 }
 
 /* The queried extent bytes [q0, q1), relative to the extent's start. */
@@ -500,7 +517,7 @@ static int data_scan_inode(struct resolve *r, struct data_query *dq, u32 sv,
 		ret = btrfs_next_item(r->fs_info, &path);
 	}
 	btrfs_path_release(&path);
-	return ret < 0 ? ret : 0;
+	return tolerate(r, ret < 0 ? ret : 0);
 }
 
 static int data_candidates(struct resolve *r, const struct extent_hit *h,
@@ -515,13 +532,26 @@ static int data_candidates(struct resolve *r, const struct extent_hit *h,
 		if (ret)
 			return ret;
 	}
-	if (ret < 0)
+	if (ret < 0 && tolerate(r, ret))
 		return ret;
 	for (i = 0; i < h->nr_refs; i++) {
 		ret = candidate_from_ref(r, &h->refs[i], h->start, cs);
 		if (ret)
 			return ret;
 	}
+	return 0;
+}
+
+static int owner_file_cmp(const void *a, const void *b)
+{
+	const struct owner_file *x = a, *y = b;
+
+	if (x->root != y->root)
+		return x->root < y->root ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	if (x->file_offset != y->file_offset)
+		return x->file_offset < y->file_offset ? -1 : 1;
 	return 0;
 }
 
@@ -543,19 +573,24 @@ static int data_piece(struct resolve *r, const struct extent_hit *h, u64 cur,
 	dq.q0 = cur - h->start;
 	dq.q1 = dq.q0 + len;
 	dq.alloc_files = 0;
+	r->incomplete = false;
 	ret = data_candidates(r, h, &cs);
 	if (!ret)
 		ret = subvols_load(r);
 	for (sv = 0; !ret && cs.nr && sv < r->nr_subvols; sv++) {
 		ret = btrfs_read_root(r->fs_info, r->subvols[sv], &root, NULL);
-		if (ret == -ENOENT) {
-			ret = 0;
+		if (ret) {
+			ret = ret == -ENOENT ? 0 : tolerate(r, ret);
 			continue;
 		}
 		for (i = 0; !ret && i < cs.nr; i++)
 			ret = data_scan_inode(r, &dq, sv, &root, &cs.c[i]);
 	}
 	free(cs.c);
+	dq.piece->incomplete = r->incomplete;
+	if (dq.piece->nr_files > 1)
+		qsort(dq.piece->files, dq.piece->nr_files,
+		      sizeof(*dq.piece->files), owner_file_cmp);
 	return ret;
 }
 

@@ -55,6 +55,12 @@ struct owner_piece {
 	u64 chunk_type;		/* BTRFS_BLOCK_GROUP_* flags of the chunk */
 	struct owner_file *files;	/* DATA: every file mapping these bytes */
 	u32 nr_files;
+	/*
+	 * Damaged metadata on the way: DATA may miss files (or paths), a
+	 * TREE_BLOCK may have tree 0 when neither the block nor its back
+	 * references tell the tree.
+	 */
+	bool incomplete;
 };
 
 struct owner_list {

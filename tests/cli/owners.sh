@@ -221,6 +221,36 @@ check_unreadable() {
 	rm -f "$img"
 }
 
+# The snapshot's leaf behind a shared data ref destroyed: the files the
+# kernel named in the fs tree are still all there, nothing is invented,
+# and the answer says it may be incomplete.
+check_damaged_shared() {
+	local img=$dir/broken2.img e p phys got
+	e=$(awk '/^  data extent/ { print $3; exit }' "$dir/file.out")
+	p=$("$STOCK_BTRFS" inspect-internal dump-tree -t extent "$IMG" | awk -v e="$e" '
+		/^\titem / { cur = ($4 == "(" e) }
+		cur && /shared data backref parent/ { print $5; exit }')
+	if [ -z "$p" ]; then
+		fail "$T: damaged shared leaf" "no shared data ref for extent $e"
+		return
+	fi
+	cp "$IMG" "$img"
+	for phys in $(stock_physical "$IMG" "$p" | awk '{ print $2 }'); do
+		dd if=/dev/zero of="$img" bs=4096 seek=$((phys / 4096)) count=1 \
+			conv=notrunc status=none
+	done
+	read -r q len < "$dir/file.query"
+	probe damaged-shared "$img" -- logical "$q" "$len" || return
+	data_set "$dir/damaged-shared.out" > "$dir/damaged-shared.set"
+	got=$(grep '^5 ' "$dir/file.kernel" | comm -23 - "$dir/damaged-shared.set" | wc -l)
+	expect "leaf $p destroyed: every fs tree file still named" "$got" 0
+	got=$(comm -13 "$dir/file.kernel" "$dir/damaged-shared.set" | wc -l)
+	expect "leaf $p destroyed: no invented owner" "$got" 0
+	got=$(grep -c 'damaged metadata, more files may use it' "$dir/damaged-shared.out")
+	expect "leaf $p destroyed: said to be incomplete" "$got" 1
+	rm -f "$img"
+}
+
 # The data chunk's first byte after its last extent.
 free_logical() {
 	local chunk
@@ -366,6 +396,7 @@ check_kernel() {
 	expect "comp: the whole compressed extent" "$got" 2
 	check_metadata
 	check_unreadable
+	check_damaged_shared
 	check_free
 	check_device_space
 	check_badblocks "$q"
