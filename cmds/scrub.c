@@ -23,7 +23,7 @@
 #include "common/messages.h"
 
 struct scrub_opts {
-	bool readonly, raw, per_dev, json;
+	bool readonly, raw, per_dev, json, quiet;
 	const char *badblocks;
 };
 
@@ -401,7 +401,9 @@ static int start_opts_parse(const struct cmd_struct *cmd, int argc, char **argv,
 	while ((c = getopt_long(argc, argv, "BrRdq", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'B':
+			break;
 		case 'q':
+			o->quiet = true;
 			break;
 		case 'r':
 			o->readonly = true;
@@ -435,6 +437,8 @@ static void start_report(struct scrub_ctx *sc, const struct scrub_status *st,
 		json_status(stdout, st, sc);
 		return;
 	}
+	if (o->quiet)
+		return;
 	for (i = 0; i < sc->nr_errs; i++)
 		scrub_err_print(stdout, &sc->errs[i]);
 	printf("scrub done for %s\n", st->fsid);
@@ -604,7 +608,7 @@ static int cmd_scrub_status(const struct cmd_struct *cmd, int argc, char **argv)
 /* ---------------------------------------------------------------- table */
 
 static const char *const cmd_scrub_start_usage[] = {
-	"btrfs scrub start [-BdrR] [--badblocks <file>] [--json] <device>|<image> [...]",
+	"btrfs scrub start [-BdqrR] [--badblocks <file>] [--json] <device>|<image> [...]",
 	"Scrub an unmounted filesystem offline",
 	"Read every superblock copy, every copy of every tree block and of every",
 	"data extent, verify checksums, and rewrite damaged copies from good ones.",
@@ -614,6 +618,7 @@ static const char *const cmd_scrub_start_usage[] = {
 	"",
 	HELP_OPT("-B", "do not background (always the case)"),
 	HELP_OPT("-d", "print statistics per device"),
+	HELP_OPT("-q", "print nothing on stdout (the exit status tells)"),
 	HELP_OPT("-r", "read-only: report, never write"),
 	HELP_OPT("-R", "print raw statistics"),
 	HELP_OPT("--badblocks <file>", "bad block list of the first device: 'first-sector count' lines, 512-byte sectors"),

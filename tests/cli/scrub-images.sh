@@ -53,6 +53,27 @@ scrub_image() {
 	fi
 }
 
+# -d: one block per device, the devices' counters add up to the total.
+test_per_device() {
+	local out=$work/per-dev want got
+	if ! image_get raid10; then
+		skip "$T: -d" "$IMAGE_WHY"
+		return
+	fi
+	run_tool "$out" "$OUR_BTRFS" scrub start -r -R -d "${IMAGE_DEVS[@]}"
+	got=$(grep -c '^Scrub device .* (id [0-9]*) done$' "$out.out")
+	[ "$got" = 4 ] && pass "$T: -d: four devices" ||
+		fail "$T: -d: four devices" "got $got" "$out.out"
+	got=$(awk '$1 == "tree_bytes_scrubbed:" { s += $2 } END { print s }' "$out.out")
+	want=$(stock_figures "${IMAGE_DEVS[@]}" | awk '{ print $1 }')
+	[ "$got" = "$want" ] && pass "$T: -d: device tree bytes add up to stock's" ||
+		fail "$T: -d: device tree bytes add up" "got $got, want $want" "$out.out"
+	run_tool "$out-q" "$OUR_BTRFS" scrub start -r -q "${IMAGE_DEVS[@]}"
+	got="$? $(wc -c < "$out-q.out")"
+	[ "$got" = "0 0" ] && pass "$T: -q: silent, exit 0" ||
+		fail "$T: -q" "got '$got'" "$out-q.out"
+}
+
 test_init "$T"
 work=$TEST_WORKDIR/scrub-images
 mkdir -p "$work"
@@ -60,4 +81,5 @@ export BTRFS_DAX_SCRUB_STATUS_DIR=$work
 for img in $IMAGES_MKFS $IMAGES_KERNEL; do
 	scrub_image "$img"
 done
+test_per_device
 test_done
