@@ -53,6 +53,15 @@ scrub_image() {
 	fi
 }
 
+# check WHAT GOT WANT [FILE]
+check() {
+	if [ "$2" = "$3" ]; then
+		pass "$T: $1"
+	else
+		fail "$T: $1" "got '$2', want '$3'" "${4:-}"
+	fi
+}
+
 # -d: one block per device, the devices' counters add up to the total.
 test_per_device() {
 	local out=$work/per-dev want got
@@ -62,16 +71,13 @@ test_per_device() {
 	fi
 	run_tool "$out" "$OUR_BTRFS" scrub start -r -R -d "${IMAGE_DEVS[@]}"
 	got=$(grep -c '^Scrub device .* (id [0-9]*) done$' "$out.out")
-	[ "$got" = 4 ] && pass "$T: -d: four devices" ||
-		fail "$T: -d: four devices" "got $got" "$out.out"
+	check "-d: four devices" "$got" 4 "$out.out"
 	got=$(awk '$1 == "tree_bytes_scrubbed:" { s += $2 } END { print s }' "$out.out")
 	want=$(stock_figures "${IMAGE_DEVS[@]}" | awk '{ print $1 }')
-	[ "$got" = "$want" ] && pass "$T: -d: device tree bytes add up to stock's" ||
-		fail "$T: -d: device tree bytes add up" "got $got, want $want" "$out.out"
+	check "-d: device tree bytes add up to stock's" "$got" "$want" "$out.out"
 	run_tool "$out-q" "$OUR_BTRFS" scrub start -r -q "${IMAGE_DEVS[@]}"
 	got="$? $(wc -c < "$out-q.out")"
-	[ "$got" = "0 0" ] && pass "$T: -q: silent, exit 0" ||
-		fail "$T: -q" "got '$got'" "$out-q.out"
+	check "-q: silent, exit 0" "$got" "0 0" "$out-q.out"
 }
 
 test_init "$T"

@@ -69,7 +69,7 @@ phys() {
 flip() {
 	local b
 	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
-	printf "$(printf '\\%03o' $((b ^ 0xff)))" |
+	printf '%b' "$(printf '\\%03o' $((b ^ 0xff)))" |
 		dd of="$1" bs=1 seek="$2" conv=notrunc status=none
 }
 
