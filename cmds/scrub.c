@@ -314,11 +314,15 @@ static int refuse_mounted(char **paths, int n)
 	int i;
 
 	for (i = 0; i < n; i++) {
+		struct stat st;
 		int ret = device_is_mounted(paths[i]);
 
+		/* A directory: most likely a mount point, as stock scrub takes. */
+		if (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode))
+			ret = 1;
 		if (ret > 0) {
-			error("'%s' is mounted: 'btrfs scrub' of btrfs-dax-progs is the offline scrub of an unmounted filesystem",
-			      paths[i]);
+			error("'%s' is %s: 'btrfs scrub' of btrfs-dax-progs is the offline scrub of an unmounted filesystem's devices or images",
+			      paths[i], S_ISDIR(st.st_mode) ? "a directory" : "mounted");
 			error("scrub a mounted filesystem with the kernel's scrub: stock btrfs-progs 'btrfs scrub start <mountpoint>'");
 			return 1;
 		}

@@ -376,10 +376,15 @@ test_mounted() {
 	sum=$(sha256sum < "$img")
 	scrub mounted start "$img"
 	expect mounted "image of a mounted fs: exit status" "$STATUS" 1
+	local has_err
 	has_err=$(grep -c "kernel's scrub" "$work/mounted.err")
 	expect mounted "points to the kernel's scrub" "$has_err" 1 "$work/mounted.err"
 	scrub mounted-dev start -r "$dev"
 	expect mounted "loop device of a mounted fs: exit status" "$STATUS" 1
+	scrub mounted-dir start -r "$work/mnt2"
+	expect mounted "mount point: exit status" "$STATUS" 1
+	expect mounted "mount point: points to the kernel's scrub" \
+		"$(grep -c "kernel's scrub" "$work/mounted-dir.err")" 1 "$work/mounted-dir.err"
 	fs_umount "$work/mnt2"
 	loop_detach "$dev"
 	expect mounted "nothing written" "$(sha256sum < "$img")" "$sum"
