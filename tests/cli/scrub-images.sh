@@ -80,6 +80,37 @@ test_per_device() {
 	check "-q: silent, exit 0" "$got" "0 0" "$out-q.out"
 }
 
+# fuzz_image NAME: tree blocks fuzzed with their checksums fixed
+# (tests/tools/btrfs-corrupt fuzz, fixed seeds): scrub -r never crashes,
+# exits 0, 1 or 3 (-r never writing is checked in scrub.sh).
+fuzz_image() {
+	local name=$1 copy=$work/fuzz.img p=$work/fuzz seed bad='' runs=0 c why
+	if ! image_get "$name"; then
+		skip "$T: fuzz $name" "$IMAGE_WHY"
+		return
+	fi
+	for ((seed = 1; seed <= ${SCRUB_FUZZ_RUNS:-20}; seed++)); do
+		cp --sparse=always "${IMAGE_DEVS[0]}" "$copy"
+		BTRFS_CORRUPT_SEED=$seed "$TEST_TOP/tests/tools/btrfs-corrupt" \
+			"$copy" fuzz > /dev/null 2>&1 || continue
+		runs=$((runs + 1))
+		run_tool "$p" "$OUR_BTRFS" scrub start -r --json "$copy"
+		c=$?
+		if why=$(crash_reason "$c" "$p.err"); then
+			bad="seed $seed: $why"
+		elif [ "$c" != 0 ] && [ "$c" != 1 ] && [ "$c" != 3 ]; then
+			bad="seed $seed: exit status $c"
+		fi
+		[ -n "$bad" ] && break
+	done
+	rm -f "$copy"
+	if [ -n "$bad" ]; then
+		fail "$T: fuzz $name" "$bad" "$p.err"
+	else
+		pass "$T: fuzz $name ($runs damaged images)"
+	fi
+}
+
 test_init "$T"
 work=$TEST_WORKDIR/scrub-images
 mkdir -p "$work"
@@ -88,4 +119,7 @@ for img in $IMAGES_MKFS $IMAGES_KERNEL; do
 	scrub_image "$img"
 done
 test_per_device
+for img in default dup nodesize-4k; do
+	fuzz_image "$img"
+done
 test_done
