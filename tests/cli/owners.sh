@@ -21,6 +21,8 @@
 #     line is refused with its line number
 #   - sysfs bad blocks: a loop device has none; a fake sysfs tree
 #     (BTRFS_DAX_SYSFS_ROOT) for a partition is shifted and clipped
+#   - whole chunks of stock images: covered exactly, as many tree blocks
+#     as stock lists; the same on fuzzed metadata: no crash
 #   - RAID metadata (raid1, raid10, raid6 from the catalogue, as loop
 #     devices): every copy's physical address maps back to the block
 
@@ -253,13 +255,13 @@ check_damaged_shared() {
 
 # The data chunk's first byte after its last extent.
 free_logical() {
-	local chunk
+	local chunk cs cl
 	chunk=$("$STOCK_BTRFS" inspect-internal dump-tree -t chunk "$IMG" 2>/dev/null | awk '
 		/CHUNK_ITEM/ { sub(/\)/, "", $6); start = $6 }
 		/type DATA/ { print start, $2; exit }')
-	set -- $chunk
+	read -r cs cl <<< "$chunk"
 	"$STOCK_BTRFS" inspect-internal dump-tree -t extent "$IMG" 2>/dev/null |
-	awk -v s="$1" -v l="$2" '
+	awk -v s="$cs" -v l="$cl" '
 		/EXTENT_ITEM/ { sub(/\(/, "", $4); sub(/\)/, "", $6)
 			if ($4 >= s && $4 < s + l && $4 + $6 > end) end = $4 + $6 }
 		END { if (end && end + 4096 <= s + l) print end }'
@@ -311,7 +313,7 @@ check_device_space() {
 }
 
 check_badblocks() {
-	local q=$1 f phys fphys chunk got
+	local q=$1 f phys fphys chunk got cs cl
 	phys=$(stock_physical "$IMG" "$q" | awk '{ print $2; exit }')
 	f=$(free_logical)
 	# SINGLE data: the chunk's stripe offset plus the offset in the chunk.
@@ -319,8 +321,8 @@ check_badblocks() {
 		/CHUNK_ITEM/ { sub(/\)/, "", $6); start = $6 }
 		/type DATA/ { data = 1 }
 		data && /stripe 0/ { print start, $6; exit }')
-	set -- $chunk
-	fphys=$((f - $1 + $2))
+	read -r cs cl <<< "$chunk"
+	fphys=$((f - cs + cl))
 	printf '%s 8\n\n  %s 1\n' $((phys / 512)) $((fphys / 512)) > "$dir/bad.list"
 	probe badblocks "$IMG" -- badblocks 1 "$dir/bad.list" || return
 	got=$(grep -c '^range ' "$dir/badblocks.out")
@@ -500,11 +502,51 @@ check_errors() {
 	expect "an unknown devid is refused" "$got" "1 1"
 }
 
+# Damaged metadata (tests/tools/btrfs-corrupt fuzz: random bytes of random
+# tree blocks, checksums fixed): resolving every chunk and the device's
+# first 128 MiB never crashes or hangs.  OWNERS_FUZZ_RUNS seeds (20).
+check_fuzz() {
+	local copy=$dir/fuzz.img seed start len st why bad="" n=0
+	if ! image_get rootdir; then
+		skip "$T: fuzz" "$IMAGE_WHY"
+		return
+	fi
+	for ((seed = 1; seed <= ${OWNERS_FUZZ_RUNS:-20}; seed++)); do
+		cp --sparse=always "${IMAGE_DEVS[0]}" "$copy"
+		BTRFS_CORRUPT_SEED=$seed "$TEST_TOP/tests/tools/btrfs-corrupt" \
+			"$copy" fuzz > /dev/null 2>&1 || continue
+		while read -r start len; do
+			run_tool "$dir/fuzz" "$PROBE" "$copy" -- logical "$start" "$len"
+			st=$?
+			n=$((n + 1))
+			if why=$(crash_reason "$st" "$dir/fuzz.err"); then
+				bad="seed $seed, logical $start: $why"
+				break 2
+			fi
+		done < "$dir/rootdir.chunks"
+		run_tool "$dir/fuzz" "$PROBE" "$copy" -- physical 1 0 $((128 << 20))
+		st=$?
+		if why=$(crash_reason "$st" "$dir/fuzz.err"); then
+			bad="seed $seed, physical: $why"
+			break
+		fi
+	done
+	rm -f "$copy"
+	if [ -n "$bad" ]; then
+		fail "$T: fuzz" "$bad" "$dir/fuzz.err"
+	elif [ "$n" -eq 0 ]; then
+		fail "$T: fuzz" "no damaged image was made"
+	else
+		pass "$T: fuzz: $n chunk queries on damaged metadata, no crash"
+	fi
+}
+
 IMG=$(make_image owners-small 256M) && check_errors
 if command -v python3 >/dev/null 2>&1; then
 	for i in default no-skinny mixed dup raid56 rootdir; do
 		check_chunks "$i"
 	done
+	check_fuzz
 else
 	skip "$T: whole chunks" "python3 not found"
 fi
