@@ -344,7 +344,12 @@ static int devs_setup(struct scrub_ctx *sc)
 		struct scrub_dev *sd = &sc->devs[sc->nr_devs++];
 
 		sd->devid = dev->devid;
-		sd->path = dev->path;
+		/* Absolute, so that the status file names it from anywhere. */
+		sd->path = dev->path ? realpath(dev->path, NULL) : NULL;
+		if (dev->path && !sd->path)
+			sd->path = strdup(dev->path);
+		if (dev->path && !sd->path)
+			return -ENOMEM;
 		sd->dev = dev;
 		sd->wfd = -1;
 	}
@@ -379,9 +384,11 @@ static void ctx_free(struct scrub_ctx *sc)
 {
 	u32 i;
 
-	for (i = 0; i < sc->nr_devs; i++)
+	for (i = 0; i < sc->nr_devs; i++) {
 		if (sc->devs[i].wfd >= 0)
 			close(sc->devs[i].wfd);
+		free(sc->devs[i].path);
+	}
 	for (i = 0; i < sc->nr_errs; i++)
 		owner_list_free(&sc->errs[i].owners);
 	for (i = 0; i < sc->nr_bads; i++)
