@@ -463,5 +463,4 @@ test_badblocks
 test_super
 test_dup_data
 test_mounted
-[ -n "${KEEP:-}" ] && cp -r "$work" /tmp/scrub/keep
 test_done
