@@ -48,6 +48,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 [ "$(id -u)" = 0 ] || die "needs root (drop_caches, loop mounts)"
+export BTRFS_DAX_SCRUB_STATUS_DIR=$tmp
 [ -x "$ours" ] || die "$ours not built"
 grep -qw btrfs /proc/filesystems || modprobe btrfs 2>/dev/null
 grep -qw btrfs /proc/filesystems || die "the kernel has no btrfs"

@@ -419,7 +419,7 @@ static int super_rewrite(struct scrub_ctx *sc, struct scrub_dev *sd,
 
 static int supers_scrub_dev(struct scrub_ctx *sc, struct scrub_dev *sd)
 {
-	static struct btrfs_super_block sb[BTRFS_SUPER_MIRROR_MAX];
+	struct btrfs_super_block sb[BTRFS_SUPER_MIRROR_MAX];
 	char why[BTRFS_SUPER_MIRROR_MAX][160];
 	bool ok[BTRFS_SUPER_MIRROR_MAX] = { false };
 	int i, n = 0, src = -1, ret;
@@ -832,9 +832,9 @@ static const struct read_seg *seg_find(const struct mirror_buf *mb, u64 logical)
 	return NULL;
 }
 
-/* Records a bad data sector, merged with the copy's previous one when
- * they are adjacent and alike. */
-static int data_err_note(struct scrub_ctx *sc, struct scrub_err **open,
+/* Records a bad data sector, merged with the copy's previous one (*open,
+ * an index in sc->errs or -1) when they are adjacent and alike. */
+static int data_err_note(struct scrub_ctx *sc, s64 *open,
 			 enum scrub_err_type type, enum scrub_fix fix,
 			 u64 logical, int mirror, const struct read_seg *seg,
 			 int read_errno)
@@ -842,7 +842,7 @@ static int data_err_note(struct scrub_ctx *sc, struct scrub_err **open,
 	u32 ss = sc->fs_info->sb.sectorsize;
 	u64 devid = seg && seg->dev ? seg->dev->devid : 0;
 	u64 phys = seg ? seg->physical + (logical - seg->logical) : 0;
-	struct scrub_err *e = *open;
+	struct scrub_err *e = *open >= 0 ? &sc->errs[*open] : NULL;
 
 	dev_count(sc, devid, type_counter(type), 1);
 	fix_count(sc, devid, fix, 1);
@@ -867,7 +867,7 @@ static int data_err_note(struct scrub_ctx *sc, struct scrub_err **open,
 			 strerror(read_errno ? read_errno : EIO));
 	else
 		snprintf(e->why, sizeof(e->why), "checksum mismatch");
-	*open = e;
+	*open = sc->nr_errs - 1;
 	return 0;
 }
 
@@ -875,7 +875,7 @@ static int data_err_note(struct scrub_ctx *sc, struct scrub_err **open,
 static int data_sectors_check(struct scrub_ctx *sc, struct dax_cache *dc,
 			      struct data_ext *d, const struct chunk_csums *cc,
 			      struct mirror_buf *mbs, int ncopies, u64 pos,
-			      u64 from, u64 to, struct scrub_err **open)
+			      u64 from, u64 to, s64 *open)
 {
 	struct btrfs_fs_info *fs_info = sc->fs_info;
 	u32 ss = fs_info->sb.sectorsize, cs = fs_info->sb.csum_size;
@@ -964,7 +964,7 @@ static int data_run_scrub(struct scrub_ctx *sc, struct dax_cache *dc,
 {
 	int ncopies = chunk_map_num_copies(map), m, ret;
 	u64 rs = d[first].bytenr, re = d[last - 1].bytenr + d[last - 1].len;
-	struct scrub_err *open[BTRFS_MAX_MIRRORS] = { NULL };
+	s64 open[BTRFS_MAX_MIRRORS] = { -1, -1, -1, -1 };
 	u32 k = first, i;
 	u64 pos;
 

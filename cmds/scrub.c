@@ -23,7 +23,7 @@
 #include "common/messages.h"
 
 struct scrub_opts {
-	bool readonly, raw, per_dev, json;
+	bool readonly, raw, per_dev, json, quiet;
 	const char *badblocks;
 };
 
@@ -314,11 +314,15 @@ static int refuse_mounted(char **paths, int n)
 	int i;
 
 	for (i = 0; i < n; i++) {
+		struct stat st;
 		int ret = device_is_mounted(paths[i]);
 
+		/* A directory: most likely a mount point, as stock scrub takes. */
+		if (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode))
+			ret = 1;
 		if (ret > 0) {
-			error("'%s' is mounted: 'btrfs scrub' of btrfs-dax-progs is the offline scrub of an unmounted filesystem",
-			      paths[i]);
+			error("'%s' is %s: 'btrfs scrub' of btrfs-dax-progs is the offline scrub of an unmounted filesystem's devices or images",
+			      paths[i], S_ISDIR(st.st_mode) ? "a directory" : "mounted");
 			error("scrub a mounted filesystem with the kernel's scrub: stock btrfs-progs 'btrfs scrub start <mountpoint>'");
 			return 1;
 		}
@@ -340,7 +344,12 @@ static int devs_setup(struct scrub_ctx *sc)
 		struct scrub_dev *sd = &sc->devs[sc->nr_devs++];
 
 		sd->devid = dev->devid;
-		sd->path = dev->path;
+		/* Absolute, so that the status file names it from anywhere. */
+		sd->path = dev->path ? realpath(dev->path, NULL) : NULL;
+		if (dev->path && !sd->path)
+			sd->path = strdup(dev->path);
+		if (dev->path && !sd->path)
+			return -ENOMEM;
 		sd->dev = dev;
 		sd->wfd = -1;
 	}
@@ -375,9 +384,11 @@ static void ctx_free(struct scrub_ctx *sc)
 {
 	u32 i;
 
-	for (i = 0; i < sc->nr_devs; i++)
+	for (i = 0; i < sc->nr_devs; i++) {
 		if (sc->devs[i].wfd >= 0)
 			close(sc->devs[i].wfd);
+		free(sc->devs[i].path);
+	}
 	for (i = 0; i < sc->nr_errs; i++)
 		owner_list_free(&sc->errs[i].owners);
 	for (i = 0; i < sc->nr_bads; i++)
@@ -401,7 +412,9 @@ static int start_opts_parse(const struct cmd_struct *cmd, int argc, char **argv,
 	while ((c = getopt_long(argc, argv, "BrRdq", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'B':
+			break;
 		case 'q':
+			o->quiet = true;
 			break;
 		case 'r':
 			o->readonly = true;
@@ -435,6 +448,8 @@ static void start_report(struct scrub_ctx *sc, const struct scrub_status *st,
 		json_status(stdout, st, sc);
 		return;
 	}
+	if (o->quiet)
+		return;
 	for (i = 0; i < sc->nr_errs; i++)
 		scrub_err_print(stdout, &sc->errs[i]);
 	printf("scrub done for %s\n", st->fsid);
@@ -604,7 +619,7 @@ static int cmd_scrub_status(const struct cmd_struct *cmd, int argc, char **argv)
 /* ---------------------------------------------------------------- table */
 
 static const char *const cmd_scrub_start_usage[] = {
-	"btrfs scrub start [-BdrR] [--badblocks <file>] [--json] <device>|<image> [...]",
+	"btrfs scrub start [-BdqrR] [--badblocks <file>] [--json] <device>|<image> [...]",
 	"Scrub an unmounted filesystem offline",
 	"Read every superblock copy, every copy of every tree block and of every",
 	"data extent, verify checksums, and rewrite damaged copies from good ones.",
@@ -614,6 +629,7 @@ static const char *const cmd_scrub_start_usage[] = {
 	"",
 	HELP_OPT("-B", "do not background (always the case)"),
 	HELP_OPT("-d", "print statistics per device"),
+	HELP_OPT("-q", "print nothing on stdout (the exit status tells)"),
 	HELP_OPT("-r", "read-only: report, never write"),
 	HELP_OPT("-R", "print raw statistics"),
 	HELP_OPT("--badblocks <file>", "bad block list of the first device: 'first-sector count' lines, 512-byte sectors"),

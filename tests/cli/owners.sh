@@ -3,11 +3,12 @@
 #
 # common/owners.c through tests/tools/owners-probe: who owns a byte range.
 # The expected answers come from the kernel and stock btrfs-progs 6.2:
-#   - files the kernel wrote (hard links, a reflink, a snapshot sharing the
-#     files, a file in a subvolume and in a snapshot of it inside a
-#     directory, a compressed file): for a byte of each, the kernel's own
+#   - files the kernel wrote (hard links, a hundred long names in
+#     INODE_EXTREF items, a reflink, a snapshot sharing the files, a file
+#     in a subvolume and in a snapshot of it inside a directory, a
+#     compressed file, a block rewritten after the snapshot): for a byte of each, the kernel's own
 #     backref walk (logical-resolve -P on the mounted filesystem) gives
-#     every (root, inode, file offset), inode-resolve and subvolid-resolve
+#     every (root, inode, file offset), find -inum and subvolid-resolve
 #     every path; the logical address comes from filefrag; the physical
 #     address from stock btrfs-map-logical, queried again as physical bytes;
 #     --json gives the same set
@@ -21,6 +22,8 @@
 #     line is refused with its line number
 #   - sysfs bad blocks: a loop device has none; a fake sysfs tree
 #     (BTRFS_DAX_SYSFS_ROOT) for a partition is shifted and clipped
+#   - whole chunks of stock images: covered exactly, as many tree blocks
+#     as stock lists; the same on fuzzed metadata: no crash
 #   - RAID metadata (raid1, raid10, raid6 from the catalogue, as loop
 #     devices): every copy's physical address maps back to the block
 
@@ -79,7 +82,9 @@ EOF
 # ------------------------------------------------------------ kernel files
 
 # kernel_oracle MNT LOGICAL: "ROOT INODE OFFSET PATH" for every file the
-# kernel's backref walk finds at LOGICAL, paths from inode-resolve.
+# kernel's backref walk finds at LOGICAL; the paths are every name of the
+# inode that find sees in that subvolume (inode-resolve's buffer is too
+# small for a hundred long names).
 kernel_oracle() {
 	local mnt=$1 ino off root sub p
 	"$STOCK_BTRFS" inspect-internal logical-resolve -P "$2" "$mnt" |
@@ -88,7 +93,7 @@ kernel_oracle() {
 		if [ "$root" != 5 ]; then
 			sub=/$("$STOCK_BTRFS" inspect-internal subvolid-resolve "$root" "$mnt")
 		fi
-		"$STOCK_BTRFS" inspect-internal inode-resolve "$ino" "$mnt$sub" |
+		find "$mnt$sub" -xdev -inum "$ino" |
 		while read -r p; do
 			echo "$root $ino $off ${p#"$mnt"}"
 		done
@@ -108,6 +113,13 @@ kernel_files() {
 	ln "$mnt/dir/file" "$mnt/dir/link"
 	ln "$mnt/dir/file" "$mnt/other name"
 	cp --reflink=always "$mnt/dir/file" "$mnt/reflink"
+	# More long names in one directory than an INODE_REF item holds:
+	# the rest go to INODE_EXTREF items.
+	mkdir "$mnt/links"
+	head -c 50000 /dev/urandom > "$mnt/links/multi"
+	for i in $(seq 1 100); do
+		ln "$mnt/links/multi" "$mnt/links/$(printf 'n%.0s' $(seq 240))-$i"
+	done
 	"$STOCK_BTRFS" subvolume create "$mnt/sub" >/dev/null
 	mkdir -p "$mnt/sub/d/e"
 	head -c 70000 /dev/urandom > "$mnt/sub/d/e/sfile"
@@ -119,8 +131,11 @@ kernel_files() {
 	"$STOCK_BTRFS" subvolume snapshot "$mnt/sub" "$mnt/snapdir/subsnap" >/dev/null
 	sync
 	# Changing the leaves after the snapshots turns the snapshots' refs
-	# into shared refs (parent leaf, no inode).
+	# into shared refs (parent leaf, no inode): a rewrite of the file's
+	# last block changes the leaf with its file extent items.
 	touch "$mnt/dir/file" "$mnt/sub/d/e/sfile" "$mnt/c/comp"
+	dd if="$mnt/dir/file" of="$mnt/dir/file" bs=4096 skip=70 seek=70 count=1 \
+		conv=notrunc status=none
 	sync
 }
 
@@ -225,13 +240,18 @@ check_unreadable() {
 # kernel named in the fs tree are still all there, nothing is invented,
 # and the answer says it may be incomplete.
 check_damaged_shared() {
-	local img=$dir/broken2.img e p phys got
-	e=$(awk '/^  data extent/ { print $3; exit }' "$dir/file.out")
-	p=$("$STOCK_BTRFS" inspect-internal dump-tree -t extent "$IMG" | awk -v e="$e" '
-		/^\titem / { cur = ($4 == "(" e) }
-		cur && /shared data backref parent/ { print $5; exit }')
+	local img=$dir/broken2.img e p="" phys got name q len
+	# Which refs the kernel makes shared depends on which tree copied a
+	# leaf first: take the first queried extent that has one.
+	for name in file multi comp sfile; do
+		e=$(awk '/^  data extent/ { print $3; exit }' "$dir/$name.out")
+		p=$("$STOCK_BTRFS" inspect-internal dump-tree -t extent "$IMG" | awk -v e="$e" '
+			/^\titem / { cur = ($4 == "(" e) }
+			cur && /shared data backref parent/ { print $5; exit }')
+		[ -n "$p" ] && break
+	done
 	if [ -z "$p" ]; then
-		fail "$T: damaged shared leaf" "no shared data ref for extent $e"
+		fail "$T: damaged shared leaf" "no queried extent has a shared data ref"
 		return
 	fi
 	cp "$IMG" "$img"
@@ -239,27 +259,27 @@ check_damaged_shared() {
 		dd if=/dev/zero of="$img" bs=4096 seek=$((phys / 4096)) count=1 \
 			conv=notrunc status=none
 	done
-	read -r q len < "$dir/file.query"
+	read -r q len < "$dir/$name.query"
 	probe damaged-shared "$img" -- logical "$q" "$len" || return
 	data_set "$dir/damaged-shared.out" > "$dir/damaged-shared.set"
-	got=$(grep '^5 ' "$dir/file.kernel" | comm -23 - "$dir/damaged-shared.set" | wc -l)
-	expect "leaf $p destroyed: every fs tree file still named" "$got" 0
-	got=$(comm -13 "$dir/file.kernel" "$dir/damaged-shared.set" | wc -l)
-	expect "leaf $p destroyed: no invented owner" "$got" 0
+	got=$(grep '^5 ' "$dir/$name.kernel" | comm -23 - "$dir/damaged-shared.set" | wc -l)
+	expect "$name: leaf $p destroyed: every fs tree file still named" "$got" 0
+	got=$(comm -13 "$dir/$name.kernel" "$dir/damaged-shared.set" | wc -l)
+	expect "$name: leaf $p destroyed: no invented owner" "$got" 0
 	got=$(grep -c 'damaged metadata, more files may use it' "$dir/damaged-shared.out")
-	expect "leaf $p destroyed: said to be incomplete" "$got" 1
+	expect "$name: leaf $p destroyed: said to be incomplete" "$got" 1
 	rm -f "$img"
 }
 
 # The data chunk's first byte after its last extent.
 free_logical() {
-	local chunk
+	local chunk cs cl
 	chunk=$("$STOCK_BTRFS" inspect-internal dump-tree -t chunk "$IMG" 2>/dev/null | awk '
 		/CHUNK_ITEM/ { sub(/\)/, "", $6); start = $6 }
 		/type DATA/ { print start, $2; exit }')
-	set -- $chunk
+	read -r cs cl <<< "$chunk"
 	"$STOCK_BTRFS" inspect-internal dump-tree -t extent "$IMG" 2>/dev/null |
-	awk -v s="$1" -v l="$2" '
+	awk -v s="$cs" -v l="$cl" '
 		/EXTENT_ITEM/ { sub(/\(/, "", $4); sub(/\)/, "", $6)
 			if ($4 >= s && $4 < s + l && $4 + $6 > end) end = $4 + $6 }
 		END { if (end && end + 4096 <= s + l) print end }'
@@ -311,7 +331,7 @@ check_device_space() {
 }
 
 check_badblocks() {
-	local q=$1 f phys fphys chunk got
+	local q=$1 f phys fphys chunk got cs cl
 	phys=$(stock_physical "$IMG" "$q" | awk '{ print $2; exit }')
 	f=$(free_logical)
 	# SINGLE data: the chunk's stripe offset plus the offset in the chunk.
@@ -319,8 +339,8 @@ check_badblocks() {
 		/CHUNK_ITEM/ { sub(/\)/, "", $6); start = $6 }
 		/type DATA/ { data = 1 }
 		data && /stripe 0/ { print start, $6; exit }')
-	set -- $chunk
-	fphys=$((f - $1 + $2))
+	read -r cs cl <<< "$chunk"
+	fphys=$((f - cs + cl))
 	printf '%s 8\n\n  %s 1\n' $((phys / 512)) $((fphys / 512)) > "$dir/bad.list"
 	probe badblocks "$IMG" -- badblocks 1 "$dir/bad.list" || return
 	got=$(grep -c '^range ' "$dir/badblocks.out")
@@ -372,17 +392,22 @@ check_kernel() {
 	dev=$(loop_attach "$IMG") || { fail "$T: losetup"; return; }
 	fs_mount "$dev" "$mnt" || { fail "$T: mount"; loop_detach "$dev"; return; }
 	kernel_files "$mnt"
-	for name in file:dir/file sfile:sub/d/e/sfile comp:c/comp; do
+	for name in file:dir/file sfile:sub/d/e/sfile comp:c/comp \
+		    multi:links/multi tail:dir/file; do
 		read -r q len < <(first_extent "$mnt" "${name#*:}")
+		case ${name%%:*} in
+		comp)	len=4096 ;;
+		# The block rewritten after the snapshot: only it still uses it.
+		tail)	q=$((q + 70 * 4096)) len=4096 ;;
 		# A byte inside the extent, so the file offsets are not all 0.
-		[ "$name" = comp:c/comp ] || { q=$((q + 4096)); len=8192; }
-		[ "$name" = comp:c/comp ] && len=4096
+		*)	q=$((q + 4096)) len=8192 ;;
+		esac
 		echo "$q $len" > "$dir/${name%%:*}.query"
 		kernel_oracle "$mnt" "$q" > "$dir/${name%%:*}.kernel"
 	done
 	fs_umount "$mnt"
 	loop_detach "$dev"
-	for name in file sfile comp; do
+	for name in file sfile comp multi tail; do
 		read -r q len < "$dir/$name.query"
 		check_file "$name" "$q" "$len"
 	done
@@ -390,6 +415,13 @@ check_kernel() {
 	got=$("$STOCK_BTRFS" inspect-internal dump-tree -t extent "$IMG" |
 		grep -c 'shared data backref')
 	[ "$got" -gt 0 ] || fail "$T: shared data refs" "stock dump-tree shows none: the snapshot case is not tested"
+	got=$("$STOCK_BTRFS" inspect-internal dump-tree -t fs "$IMG" | grep -c INODE_EXTREF)
+	[ "$got" -gt 0 ] || fail "$T: extended refs" "stock dump-tree shows no INODE_EXTREF: the case is not tested"
+	got=$(grep -c "/links/n*-[0-9]* offset 4096 len 8192 (root 5 " "$dir/multi.out")
+	expect "multi: all 100 long hard link names" "$got" 100
+	got=$(sed -n 's|^  data extent .*: /dir/file offset .* (root 5 \(inode [0-9]*\))$|\1|p' "$dir/file.out")
+	got="$(grep -c "(root 5 $got)" "$dir/tail.out") $(grep -c '/snap/dir/file offset' "$dir/tail.out")"
+	expect "tail: the rewritten block: not the fs tree's file, the snapshot's" "$got" "0 1"
 	got=$(grep -c "dir/file offset 4096 len 8192 " "$dir/file.out")
 	expect "file: queried length" "$got" 2
 	got=$(grep -c 'compressed, whole extent' "$dir/comp.out")
@@ -500,11 +532,51 @@ check_errors() {
 	expect "an unknown devid is refused" "$got" "1 1"
 }
 
+# Damaged metadata (tests/tools/btrfs-corrupt fuzz: random bytes of random
+# tree blocks, checksums fixed): resolving every chunk and the device's
+# first 128 MiB never crashes or hangs.  OWNERS_FUZZ_RUNS seeds (20).
+check_fuzz() {
+	local copy=$dir/fuzz.img seed start len st why bad="" n=0
+	if ! image_get rootdir; then
+		skip "$T: fuzz" "$IMAGE_WHY"
+		return
+	fi
+	for ((seed = 1; seed <= ${OWNERS_FUZZ_RUNS:-20}; seed++)); do
+		cp --sparse=always "${IMAGE_DEVS[0]}" "$copy"
+		BTRFS_CORRUPT_SEED=$seed "$TEST_TOP/tests/tools/btrfs-corrupt" \
+			"$copy" fuzz > /dev/null 2>&1 || continue
+		while read -r start len; do
+			run_tool "$dir/fuzz" "$PROBE" "$copy" -- logical "$start" "$len"
+			st=$?
+			n=$((n + 1))
+			if why=$(crash_reason "$st" "$dir/fuzz.err"); then
+				bad="seed $seed, logical $start: $why"
+				break 2
+			fi
+		done < "$dir/rootdir.chunks"
+		run_tool "$dir/fuzz" "$PROBE" "$copy" -- physical 1 0 $((128 << 20))
+		st=$?
+		if why=$(crash_reason "$st" "$dir/fuzz.err"); then
+			bad="seed $seed, physical: $why"
+			break
+		fi
+	done
+	rm -f "$copy"
+	if [ -n "$bad" ]; then
+		fail "$T: fuzz" "$bad" "$dir/fuzz.err"
+	elif [ "$n" -eq 0 ]; then
+		fail "$T: fuzz" "no damaged image was made"
+	else
+		pass "$T: fuzz: $n chunk queries on damaged metadata, no crash"
+	fi
+}
+
 IMG=$(make_image owners-small 256M) && check_errors
 if command -v python3 >/dev/null 2>&1; then
 	for i in default no-skinny mixed dup raid56 rootdir; do
 		check_chunks "$i"
 	done
+	check_fuzz
 else
 	skip "$T: whole chunks" "python3 not found"
 fi

@@ -60,6 +60,22 @@ has() {
 	fi
 }
 
+# json_check NAME WHAT FILE PYTHON: PYTHON sets ok from d, FILE's JSON.
+json_check() {
+	if ! command -v python3 > /dev/null; then
+		skip "$T: $1: $2" "no python3"
+		return
+	fi
+	if python3 -c "import json, sys
+d = json.load(open(sys.argv[1]))
+$4
+sys.exit(0 if ok else 1)" "$3" 2> "$3.py.err"; then
+		pass "$T: $1: $2"
+	else
+		fail "$T: $1: $2" "JSON check failed" "$3"
+	fi
+}
+
 # phys IMG LOGICAL MIRROR: physical offset of a copy (stock map-logical).
 phys() {
 	stock_physical "$1" "$2" | awk -v m="$3" 'NR == m { print $2 }'
@@ -69,7 +85,7 @@ phys() {
 flip() {
 	local b
 	b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
-	printf "$(printf '\\%03o' $((b ^ 0xff)))" |
+	printf '%b' "$(printf '\\%03o' $((b ^ 0xff)))" |
 		dd of="$1" bs=1 seek="$2" conv=notrunc status=none
 }
 
@@ -278,6 +294,16 @@ test_read_error() {
 	has eio "the sector" "^error: data $((bytenr + 8192)) len 4096 copy 1 \(devid 1 physical $((p + 8192))\): read error"
 	has eio "the DAX file named" "/dax/big\b"
 	has eio "the range in the file" "8192"
+	BTRFS_DAX_FAIL_READ="1:$((p + 8192)):4096" scrub eio-json start -r --json "$img" ||
+		return
+	json_check eio "--json: the error with the file, its range and the snapshot's path" \
+		"$work/eio-json.out" '
+e = d["errors"]
+ok = len(e) == 1 and e[0]["error"] == "read" and e[0]["repair"] == "uncorrectable"
+fs = [f for o in e[0]["owners"] for f in o.get("files", [])]
+paths = sorted(p for f in fs for p in f["paths"])
+ok = ok and paths == ["/dax/big", "/snap/dax/big"] and all(f["file_offset"] == 8192 and f["len"] == 4096 for f in fs)
+ok = ok and d["total"]["read_errors"] == 1'
 	BTRFS_DAX_FAIL_READ="garbage" scrub eio-bad start -r "$img"
 	expect eio "a malformed hook value fails" "$STATUS" 1
 }
@@ -301,6 +327,13 @@ test_badblocks() {
 	has bad "the shared file's path" "^\s.*/shared\b"
 	has bad "the snapshot's path" "/snap/shared\b"
 	has bad "free space range listed" "offset $free len 4096"
+	scrub bad-json start -r --json --badblocks "$work/bad.list" "$img" || return
+	json_check bad "--json: three ranges: metadata, shared data, free" \
+		"$work/bad-json.out" '
+b = d["badblocks"]
+kinds = [[o["kind"] for o in x["owners"]] for x in b]
+ok = len(b) == 3 and all(x["source"] == "file" for x in b)
+ok = ok and kinds[0] == ["tree_block"] and kinds[1] == ["data"] and kinds[2] == ["free"]'
 	printf 'not a number\n' > "$work/bad2.list"
 	scrub bad2 start -r --badblocks "$work/bad2.list" "$img"
 	expect bad "malformed list: exit status" "$STATUS" 1
@@ -376,10 +409,15 @@ test_mounted() {
 	sum=$(sha256sum < "$img")
 	scrub mounted start "$img"
 	expect mounted "image of a mounted fs: exit status" "$STATUS" 1
+	local has_err
 	has_err=$(grep -c "kernel's scrub" "$work/mounted.err")
 	expect mounted "points to the kernel's scrub" "$has_err" 1 "$work/mounted.err"
 	scrub mounted-dev start -r "$dev"
 	expect mounted "loop device of a mounted fs: exit status" "$STATUS" 1
+	scrub mounted-dir start -r "$work/mnt2"
+	expect mounted "mount point: exit status" "$STATUS" 1
+	expect mounted "mount point: points to the kernel's scrub" \
+		"$(grep -c "kernel's scrub" "$work/mounted-dir.err")" 1 "$work/mounted-dir.err"
 	fs_umount "$work/mnt2"
 	loop_detach "$dev"
 	expect mounted "nothing written" "$(sha256sum < "$img")" "$sum"
@@ -425,5 +463,4 @@ test_badblocks
 test_super
 test_dup_data
 test_mounted
-[ -n "${KEEP:-}" ] && cp -r "$work" /tmp/scrub/keep
 test_done
