@@ -676,8 +676,10 @@ static int set_dax(struct off_ctx *c, const char *value)
 
 	if (prop_parse_dax(value, &on))
 		return refuse(c, -EINVAL);
-	if (!on)
-		return inode_update(c, 0, DAX_FLAG);
+	if (!on) {
+		ret = inode_writable(c);
+		return ret ? ret : inode_update(c, 0, DAX_FLAG);
+	}
 	ret = dax_on_allowed(c);
 	if (ret)
 		return ret;
