@@ -357,10 +357,11 @@ test_online() {
 
 # One line, exit 1, image unchanged for every kind of bad request.
 test_errors() {
-	local img=$dir/errors.img loop
+	local img=$dir/errors.img loop st
 	rm -f "$img"
 	truncate -s 256M "$img"
 	"$MKFS" -q -f "$img" > /dev/null 2>&1 || return
+	check_base "$img"
 	refused "a missing path" "$img" "cannot find" set --image "$img" /nope compression zlib
 	refused "an unknown property" "$img" "unknown property" set --image "$img" / colour blue
 	refused "a bad ro value" "$img" "invalid value" set --image "$img" / ro maybe
@@ -369,12 +370,30 @@ test_errors() {
 	refused "a too long label" "$img" "too long" set --image "$img" / label "$(printf 'x%.0s' $(seq 256))"
 	refused "ro on a non-subvolume" "$img" "not compatible" set --image "$img" -t i / ro true
 	refused "a missing image" "$img" "cannot open" set --image "$dir/none.img" / label x
+	rm -f "$dir/s16k.img"
+	truncate -s 256M "$dir/s16k.img"
+	if "$STOCK_MKFS" -q -f -s 16384 "$dir/s16k.img" > /dev/null 2>&1; then
+		refused "dax with 16 KiB sectors" "$dir/s16k.img" "sector size (16384)" \
+			set --image "$dir/s16k.img" / dax on
+	fi
 	if [ -n "$NO_KERNEL" ]; then
 		skip "property: refuses a read-only device" "$NO_KERNEL"
 	else
 		loop=$(loop_attach "$img" -r) || return
-		refused "a read-only device" "$img" "cannot open" set --image "$loop" / label x
+		refused "a read-only device" "$img" "read-only device" set --image "$loop" / label x
 		loop_detach "$loop"
+		# An unmounted device object: label through the superblock.
+		loop=$(loop_attach "$img") || return
+		"$OUR_BTRFS" property set "$loop" label "via device" &&
+			[ "$("$STOCK_BTRFS" property get "$loop" label)" = "label=via device" ] &&
+			[ "$("$OUR_BTRFS" property get "$loop")" = "label=via device" ]
+		st=$?
+		loop_detach "$loop"
+		if [ "$st" -eq 0 ] && checks_pass "$img"; then
+			pass "property: label of an unmounted device, as stock reads it"
+		else
+			fail "property: label of an unmounted device" "set, stock get or check failed" "$dir/last-check"
+		fi
 	fi
 	test_enospc
 }
