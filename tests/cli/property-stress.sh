@@ -85,11 +85,11 @@ else
 fi
 before=$(figures)
 for ((i = 0; i < DAX_CYCLES; i++)); do
-	"$OUR_BTRFS" property set --image "$img" /empty-dir dax on > "$dir/last" 2>&1 &&
-	"$OUR_BTRFS" property set --image "$img" /empty-dir dax off > "$dir/last" 2>&1 || {
+	if ! "$OUR_BTRFS" property set --image "$img" /empty-dir dax on > "$dir/last" 2>&1 ||
+	   ! "$OUR_BTRFS" property set --image "$img" /empty-dir dax off > "$dir/last" 2>&1; then
 		fail "property-stress: dax cycles" "a set failed" "$dir/last"
 		test_done
-	}
+	fi
 done
 sets=$((sets + 2 * DAX_CYCLES))
 after=$(figures)

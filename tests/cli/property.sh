@@ -323,7 +323,7 @@ test_online() {
 		# shellcheck disable=SC2086
 		b=$("$OUR_BTRFS" property get $args 2>&1; echo "status $?")
 		if [ "$a" != "$b" ]; then
-			fail "property: online get $args" "stock: $(echo $a), ours: $(echo $b)"
+			fail "property: online get $args" "stock: ${a//$'\n'/ }, ours: ${b//$'\n'/ }"
 			ok=0
 		fi
 	done
@@ -345,9 +345,11 @@ test_online() {
 		fail "property: online dax on" "exit $a, no EOPNOTSUPP message" "$dir/last"
 	fi
 	b=$("$OUR_BTRFS" property get "$mnt/empty" dax 2>&1)
-	[ "$b" = "$(printf 'dax=off\ndax_active=off')" ] &&
-		pass "property: online get dax" ||
+	if [ "$b" = "$(printf 'dax=off\ndax_active=off')" ]; then
+		pass "property: online get dax"
+	else
 		fail "property: online get dax" "$b"
+	fi
 	# The kernel writes a mounted filesystem, so no byte comparison here.
 	REFUSED_MOUNTED=1 refused "a mounted filesystem" "$img" "mounted" set --image "$img" /f compression zlib
 	REFUSED_MOUNTED=1 refused "a mounted device" "$img" "mounted\|busy" set --image "$loop" /f compression zlib
