@@ -444,6 +444,9 @@ static int online_dax_get(int fd, const char *object, bool named)
 	bool on, active = false;
 
 	if (ioctl(fd, FS_IOC_FSGETXATTR, &fsx)) {
+		/* FIFOs and device files have no flags: nothing to list. */
+		if (!named && (errno == ENOTTY || errno == EOPNOTSUPP))
+			return 0;
 		error("cannot get the attributes of '%s': %m", object);
 		return -errno;
 	}
