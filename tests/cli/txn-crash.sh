@@ -10,7 +10,8 @@
 #     that never got to flush its cache);
 #   - every superblock write torn in half.
 # One transaction allocates a metadata chunk, so the chunk tree, the dev
-# tree and the superblock's chunk root change with everything else.
+# tree and the superblock's chunk root change with everything else; one
+# changes the label with an inode's flags.
 # Each result must pass stock `btrfs check` (with --super 1 when the primary
 # superblock is the torn one), and its fs tree must hold exactly the items
 # from before or from after the transaction.
@@ -29,13 +30,16 @@ NLOST=${TXN_CRASH_LOST:-8}
 dir=$TEST_WORKDIR/txn-crash
 mkdir -p "$dir"
 
-# fs_state IMAGE: the fs tree's items, without block addresses or layout.
+# fs_state IMAGE: the fs tree's items, without block addresses or layout,
+# and the superblock's label and feature bits.
 fs_state() {
 	"$OUR_BTRFS" inspect-internal dump-tree -t fs "$1" 2>/dev/null | awk '
 	/^\titem [0-9]+ key / {
 		sub(/^\titem [0-9]+ /, ""); sub(/ itemoff [0-9]+/, ""); print; next
 	}
 	/^\t\t/ { print }'
+	"$OUR_BTRFS" inspect-internal dump-super "$1" 2>/dev/null |
+		grep -E '^(label|compat_ro_flags|incompat_flags)[[:space:]]'
 }
 
 # check_clean IMAGE [OPTION...]: stock check passes and reports nothing
@@ -207,7 +211,24 @@ chunk() {
 	crash_matrix "$name" "$EDIT_LOG" "$base" "$EDIT_OLD" "$EDIT_NEW"
 }
 
+# super NAME: a superblock field changed with an inode's flags, as by btrfs
+# property.  Not COMPAT_RO_DAX, the same path: stock super-recover, which
+# restores a torn primary here, refuses to write a filesystem with a
+# read-only compatible bit it does not know.
+super() {
+	local name=$1 base=$dir/$1.base.img
+	rm -f "$base"
+	truncate -s 128M "$base"
+	if ! "$MKFS" -q -f "$base" > "$dir/$name.mkfs" 2>&1; then
+		fail "txn-crash: $name" "mkfs.btrfs failed" "$dir/$name.mkfs"
+		return
+	fi
+	edit "$name" "$base" label=crash-test flags=256:0x3 || return
+	crash_matrix "$name" "$EDIT_LOG" "$base" "$EDIT_OLD" "$EDIT_NEW"
+}
+
 scenario dup-4k -n 4096
 scenario single-16k -m single
 chunk new-chunk
+super super-fields
 test_done

@@ -16,6 +16,8 @@
  *   delxattrs=INO:FIRST:COUNT:STEP   delete every STEP-th of those
  *   growxattrs=INO:FIRST:COUNT:SIZE  resize their values to SIZE bytes
  *   rawitem=OBJECTID:TYPE:OFFSET:HEX  insert an item as given, valid or not
+ *   label=TEXT                 the superblock's label
+ *   compat_ro=HEX              OR these bits into compat_ro_flags
  *   commit
  *   abort                      abort the transaction, start the next one
  * -l LOG records every write and flush of the run into LOG (txn-replay).
@@ -166,6 +168,26 @@ static int op_rawitem(struct edit *ed, const char *arg)
 				 data, n);
 }
 
+static int op_super(struct edit *ed, const char *op, const char *arg)
+{
+	struct btrfs_super_block *sb = btrfs_trans_super(ed->trans);
+	unsigned long long bits;
+
+	if (!sb)
+		return -ENOMEM;
+	if (!strncmp(op, "label=", 6)) {
+		if (strlen(arg) >= sizeof(sb->label))
+			return -EINVAL;
+		memset(sb->label, 0, sizeof(sb->label));
+		memcpy(sb->label, arg, strlen(arg));
+		return 0;
+	}
+	if (sscanf(arg, "%llx", &bits) != 1)
+		return -EINVAL;
+	btrfs_set_super_compat_ro_flags(sb, btrfs_super_compat_ro_flags(sb) | bits);
+	return 0;
+}
+
 static int edit_begin(struct edit *ed)
 {
 	int ret = btrfs_trans_start(ed->rw, &ed->trans);
@@ -202,6 +224,8 @@ static int run_op(struct edit *ed, const char *op)
 		return op_xattrs(ed, arg, 'd');
 	if (!strncmp(op, "rawitem=", 8))
 		return op_rawitem(ed, arg);
+	if (!strncmp(op, "label=", 6) || !strncmp(op, "compat_ro=", 10))
+		return op_super(ed, op, arg);
 	return -EINVAL;
 }
 
