@@ -126,6 +126,7 @@ test_stock_rootdir() {
 	fi
 	cp "${IMAGE_DEVS[0]}" "$img"
 	check_base "$img"
+	[ -z "$NO_KERNEL" ] && hash_image "$img" > "$dir/rootdir.before"
 	prop list --image "$img" /
 	if [ "$(cut -c1-20 "$dir/last" | tr -d ' ' | tr '\n' ' ')" != "ro label compression dax " ]; then
 		fail "property: list of /" "$(tr '\n' ' ' < "$dir/last")"
@@ -175,6 +176,24 @@ test_stock_rootdir() {
 		ok=0
 	fi
 	[ "$ok" = 1 ] && pass "property: every property offline on a stock mkfs --rootdir image"
+	[ -n "$NO_KERNEL" ] && return
+	hash_image "$img" > "$dir/rootdir.after"
+	if [ -s "$dir/rootdir.after" ] && cmp -s "$dir/rootdir.before" "$dir/rootdir.after"; then
+		pass "property: $(wc -l < "$dir/rootdir.after") files of the stock image read back byte-identical by the kernel"
+	else
+		fail "property: file data of the stock image" "the kernel reads different data, or cannot mount it"
+	fi
+}
+
+# hash_image IMAGE: hash_files of a read-only mount of the image.
+hash_image() {
+	local loop
+	loop=$(loop_attach "$1") || return 1
+	if fs_mount "$loop" "$mnt" ro; then
+		hash_files "$mnt"
+		fs_umount "$mnt"
+	fi
+	loop_detach "$loop"
 }
 
 # hash_files MNT: "sha256  path" of every regular file.
