@@ -40,10 +40,18 @@ struct off_ctx {
 	struct btrfs_fs_rw *rw;		/* set only */
 	struct btrfs_trans_handle *trans;
 	struct off_obj obj;
+	bool told;		/* a rule refused the change and said why */
 };
 
 #define PATH_DEPTH_MAX	256
 #define DAX_FLAG	((u64)BTRFS_INODE_RO_DAX << 32)
+
+/* A rule refused the change and has printed why. */
+static int refuse(struct off_ctx *c, int ret)
+{
+	c->told = true;
+	return ret;
+}
 
 static u64 name_hash(const char *name, size_t len)
 {
@@ -448,7 +456,7 @@ static int set_label(struct off_ctx *c, const char *value)
 	struct btrfs_super_block *sb;
 
 	if (prop_check_label(value))
-		return -EINVAL;
+		return refuse(c, -EINVAL);
 	sb = btrfs_trans_super(c->trans);
 	if (!sb)
 		return -ENOMEM;
@@ -512,7 +520,7 @@ static int set_ro(struct off_ctx *c, const char *value)
 	int ret;
 
 	if (prop_parse_ro(value, &ro))
-		return -EINVAL;
+		return refuse(c, -EINVAL);
 	ret = btrfs_trans_get_root(c->trans, c->obj.subvol, &r);
 	if (ret)
 		return ret;
@@ -526,7 +534,7 @@ static int set_ro(struct off_ctx *c, const char *value)
 	if (is_ro && received) {
 		if (!c->args->force) {
 			error("cannot make a received subvolume read-write, its received_uuid is used by incremental send; use -f to do it anyway and clear received_uuid, or make a snapshot instead");
-			return -EPERM;
+			return refuse(c, -EPERM);
 		}
 		ret = uuid_received_drop(c, item->received_uuid);
 		if (ret)
@@ -554,10 +562,10 @@ static int inode_writable(struct off_ctx *c)
 	int ret = subvol_item(c, &item);
 
 	if (ret)
-		return ret;
+		return refuse(c, ret);
 	if (btrfs_root_flags(&item) & BTRFS_ROOT_SUBVOL_RDONLY) {
 		error("'%s' is in a read-only subvolume", c->args->object);
-		return -EROFS;
+		return refuse(c, -EROFS);
 	}
 	return 0;
 }
@@ -583,17 +591,17 @@ static int set_compression(struct off_ctx *c, const char *value)
 	int ret;
 
 	if (prop_check_compression(value, &incompat))
-		return -EINVAL;
+		return refuse(c, -EINVAL);
 	if (!S_ISREG(c->obj.mode) && !S_ISDIR(c->obj.mode)) {
 		error("compression applies to regular files and directories, '%s' is %s",
 		      c->args->object, mode_name(c->obj.mode));
-		return -EINVAL;
+		return refuse(c, -EINVAL);
 	}
 	if (*value && (c->obj.flags & (BTRFS_INODE_NODATACOW |
 				       BTRFS_INODE_NODATASUM))) {
 		error("'%s' has NODATACOW or NODATASUM (DAX and nodatacow files cannot be compressed)",
 		      c->args->object);
-		return -EINVAL;
+		return refuse(c, -EINVAL);
 	}
 	ret = inode_writable(c);
 	if (ret)
@@ -630,12 +638,12 @@ static int dax_on_allowed(struct off_ctx *c)
 	if (page > 0 && c->fs_info->sb.sectorsize != (u32)page) {
 		error("DAX needs the sector size (%u) to equal the page size (%ld)",
 		      c->fs_info->sb.sectorsize, page);
-		return -EOPNOTSUPP;
+		return refuse(c, -EOPNOTSUPP);
 	}
 	if (!S_ISREG(o->mode) && !S_ISDIR(o->mode)) {
 		error("DAX applies to directories and empty regular files, '%s' is %s",
 		      path, mode_name(o->mode));
-		return -EINVAL;
+		return refuse(c, -EINVAL);
 	}
 	if (S_ISREG(o->mode)) {
 		ret = item_exists(c->fs_info, o->subvol, o->ino,
@@ -645,7 +653,7 @@ static int dax_on_allowed(struct off_ctx *c)
 		if (o->size || o->nbytes || extents) {
 			error("DAX can only be set on an empty file, '%s' has data (size %llu)",
 			      path, (unsigned long long)o->size);
-			return -EINVAL;
+			return refuse(c, -EINVAL);
 		}
 	}
 	ret = compression_read(c, &value);
@@ -653,7 +661,7 @@ static int dax_on_allowed(struct off_ctx *c)
 		error("'%s' has the compression property '%s'; DAX files cannot be compressed (set compression \"\" first)",
 		      path, value);
 		free(value);
-		return -EINVAL;
+		return refuse(c, -EINVAL);
 	}
 	if (ret != -ENOENT)
 		return ret;
@@ -667,9 +675,11 @@ static int set_dax(struct off_ctx *c, const char *value)
 	int ret;
 
 	if (prop_parse_dax(value, &on))
-		return -EINVAL;
-	if (!on)
-		return inode_update(c, 0, DAX_FLAG);
+		return refuse(c, -EINVAL);
+	if (!on) {
+		ret = inode_writable(c);
+		return ret ? ret : inode_update(c, 0, DAX_FLAG);
+	}
 	ret = dax_on_allowed(c);
 	if (ret)
 		return ret;
@@ -718,8 +728,7 @@ fail:
 	if (ret == -ENOSPC)
 		error("not enough free metadata space to set %s on '%s', nothing was changed",
 		      prop_table[id].name, c->args->object);
-	else if (ret != -EINVAL && ret != -EPERM && ret != -EROFS &&
-		 ret != -EOPNOTSUPP)
+	else if (!c->told)
 		error("cannot set %s on '%s': %s", prop_table[id].name,
 		      c->args->object,
 		      c->fs_info->err[0] ? c->fs_info->err : strerror(-ret));

@@ -377,6 +377,66 @@ static int online_compression(const char *object, const char *value)
 	return 0;
 }
 
+/*
+ * The device and the path inside the filesystem (from the top-level
+ * subvolume) of a file on a mounted btrfs, for the offline form's hint.
+ */
+static int mount_locate(const char *object, char **dev, char **inner)
+{
+	char *real = realpath(object, NULL), *subvol = NULL;
+	size_t best = 0, len;
+	struct mntent *m;
+	FILE *f;
+
+	*dev = *inner = NULL;
+	f = real ? setmntent("/proc/self/mounts", "r") : NULL;
+	while (f && (m = getmntent(f))) {
+		const char *opt = hasmntopt(m, "subvol");
+
+		len = strlen(m->mnt_dir);
+		if (strcmp(m->mnt_type, "btrfs") || len < best ||
+		    strncmp(real, m->mnt_dir, len) ||
+		    (real[len] != '/' && real[len] && len > 1))
+			continue;
+		best = len;
+		free(*dev);
+		free(subvol);
+		*dev = strdup(m->mnt_fsname);
+		subvol = opt ? strndup(opt + 7, strcspn(opt + 7, ",")) : NULL;
+	}
+	if (f)
+		endmntent(f);
+	if (*dev && asprintf(inner, "%s/%s", subvol ? subvol : "",
+			     real + (best > 1 ? best : 0)) < 0)
+		*inner = NULL;
+	free(subvol);
+	free(real);
+	if (*dev && *inner)
+		return 0;
+	free(*dev);
+	return -ENOENT;
+}
+
+static void dax_unsupported(const char *object, const char *value, int err)
+{
+	char *dev, *inner, *p;
+	int ret = mount_locate(object, &dev, &inner);
+
+	errno = err;
+	if (ret) {
+		error("the running kernel does not support DAX on btrfs (FS_IOC_FSSETXATTR: %m); set it offline: btrfs property set --image DEVICE PATH-INSIDE-THE-FS dax %s",
+		      value);
+		return;
+	}
+	/* Squeeze "//" out of the joined path. */
+	for (p = inner; (p = strstr(p, "//"));)
+		memmove(p, p + 1, strlen(p));
+	error("the running kernel does not support DAX on btrfs (FS_IOC_FSSETXATTR: %m); set it offline: umount, then btrfs property set --image %s %s dax %s",
+	      dev, inner, value);
+	free(dev);
+	free(inner);
+}
+
 static int online_dax_get(int fd, const char *object, bool named)
 {
 	struct fsxattr fsx;
@@ -384,6 +444,9 @@ static int online_dax_get(int fd, const char *object, bool named)
 	bool on, active = false;
 
 	if (ioctl(fd, FS_IOC_FSGETXATTR, &fsx)) {
+		/* FIFOs and device files have no flags: nothing to list. */
+		if (!named && (errno == ENOTTY || errno == EOPNOTSUPP))
+			return 0;
 		error("cannot get the attributes of '%s': %m", object);
 		return -errno;
 	}
@@ -422,8 +485,7 @@ static int online_dax(const char *object, const char *value, bool named)
 		goto out;
 	ret = -errno;
 	if (ret == -EOPNOTSUPP || ret == -EINVAL)
-		error("the running kernel has no DAX for btrfs (FS_IOC_FSSETXATTR: %m); set it offline instead: btrfs property set --image DEVICE PATH-INSIDE-THE-FS dax %s",
-		      value);
+		dax_unsupported(object, value, -ret);
 	else
 		error("cannot set dax on '%s': %m", object);
 out:

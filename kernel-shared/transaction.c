@@ -24,7 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/fs.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include "kernel-shared/transaction.h"
@@ -328,6 +330,13 @@ static int device_reopen(struct btrfs_fs_rw *rw, struct btrfs_device *dev,
 		btrfs_err_set(rw->fs_info, "cannot open '%s' for writing: %s",
 			      dev->path, strerror(errno));
 		return ret;
+	}
+	/* A read-only block device opens for writing, but refuses writes. */
+	if (S_ISBLK(st.st_mode) && !ioctl(fd, BLKROGET, &ret) && ret) {
+		close(fd);
+		btrfs_err_set(rw->fs_info, "'%s' is a read-only device",
+			      dev->path);
+		return -EROFS;
 	}
 	if (!same_file(fd, dev->fd)) {
 		close(fd);

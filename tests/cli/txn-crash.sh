@@ -13,6 +13,7 @@
 # tree and the superblock's chunk root change with everything else.  One
 # (with the kernel) changes a subvolume and its snapshot where they share
 # blocks, and frees data extents.
+# One changes the label with an inode's flags.
 # Each result must pass stock `btrfs check` (with --super 1 when the primary
 # superblock is the torn one), and its fs tree must hold exactly the items
 # from before or from after the transaction.
@@ -32,7 +33,8 @@ dir=$TEST_WORKDIR/txn-crash
 mkdir -p "$dir"
 
 # fs_state IMAGE: the items of the fs tree (and of the trees in
-# STATE_TREES), without block addresses or layout.
+# STATE_TREES), without block addresses or layout, and the superblock's
+# label and feature bits.
 fs_state() {
 	local t
 	for t in fs ${STATE_TREES:-}; do
@@ -42,6 +44,8 @@ fs_state() {
 		sub(/^\titem [0-9]+ /, ""); sub(/ itemoff [0-9]+/, ""); print; next
 	}
 	/^\t\t/ { print }'
+	"$OUR_BTRFS" inspect-internal dump-super "$1" 2>/dev/null |
+		grep -E '^(label|compat_ro_flags|incompat_flags)[[:space:]]'
 }
 
 # check_clean IMAGE [OPTION...]: stock check passes and reports nothing
@@ -261,8 +265,25 @@ snapshot() {
 	STATE_TREES=
 }
 
+# super NAME: a superblock field changed with an inode's flags, as by btrfs
+# property.  Not COMPAT_RO_DAX, the same path: stock super-recover, which
+# restores a torn primary here, refuses to write a filesystem with a
+# read-only compatible bit it does not know.
+super() {
+	local name=$1 base=$dir/$1.base.img
+	rm -f "$base"
+	truncate -s 128M "$base"
+	if ! "$MKFS" -q -f "$base" > "$dir/$name.mkfs" 2>&1; then
+		fail "txn-crash: $name" "mkfs.btrfs failed" "$dir/$name.mkfs"
+		return
+	fi
+	edit "$name" "$base" label=crash-test flags=256:0x3 || return
+	crash_matrix "$name" "$EDIT_LOG" "$base" "$EDIT_OLD" "$EDIT_NEW"
+}
+
 scenario dup-4k -n 4096
 scenario single-16k -m single
 chunk new-chunk
 snapshot snapshot-shared
+super super-fields
 test_done

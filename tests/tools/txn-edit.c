@@ -24,6 +24,8 @@
  *   inodelxattr=FIRST:COUNT:NAME     delete it from them
  *   truncate=INO               drop every file extent item of the inode
  *                              and its data reference, size and nbytes 0
+ *   label=TEXT                 the superblock's label
+ *   compat_ro=HEX              OR these bits into compat_ro_flags
  *   commit
  *   abort                      abort the transaction, start the next one
  * -l LOG records every write and flush of the run into LOG (txn-replay).
@@ -321,6 +323,26 @@ static int op_truncate(struct edit *ed, const char *arg)
 	return inode_put(ed, ino, &item);
 }
 
+static int op_super(struct edit *ed, const char *op, const char *arg)
+{
+	struct btrfs_super_block *sb = btrfs_trans_super(ed->trans);
+	unsigned long long bits;
+
+	if (!sb)
+		return -ENOMEM;
+	if (!strncmp(op, "label=", 6)) {
+		if (strlen(arg) >= sizeof(sb->label))
+			return -EINVAL;
+		memset(sb->label, 0, sizeof(sb->label));
+		memcpy(sb->label, arg, strlen(arg));
+		return 0;
+	}
+	if (sscanf(arg, "%llx", &bits) != 1)
+		return -EINVAL;
+	btrfs_set_super_compat_ro_flags(sb, btrfs_super_compat_ro_flags(sb) | bits);
+	return 0;
+}
+
 static int edit_begin(struct edit *ed)
 {
 	int ret = btrfs_trans_start(ed->rw, &ed->trans);
@@ -368,6 +390,8 @@ static int run_op(struct edit *ed, const char *op)
 		return op_inodes(ed, arg, 'd');
 	if (!strncmp(op, "truncate=", 9))
 		return op_truncate(ed, arg);
+	if (!strncmp(op, "label=", 6) || !strncmp(op, "compat_ro=", 10))
+		return op_super(ed, op, arg);
 	return -EINVAL;
 }
 
