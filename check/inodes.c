@@ -38,6 +38,7 @@ struct link_rec {
 	u8 src;			/* enum link_src */
 	u8 ftype;		/* refs: the type the inode's mode gives */
 	u8 subvol;		/* a dir entry pointing at a subvolume */
+	u8 has_di;		/* dir index: its dir item was matched */
 };
 
 struct ino_rec {
@@ -56,6 +57,8 @@ struct pending_rec {
 
 struct fs_tree_state {
 	struct rec_vec links;		/* struct link_rec */
+	struct rec_vec dir_items;	/* struct link_rec: current directory's */
+	bool dir_items_sorted;
 	struct rec_vec inodes;		/* struct ino_rec */
 	struct rec_vec pending;		/* struct pending_rec */
 	struct rec_vec orphans;		/* u64: inodes with an orphan item */
@@ -142,6 +145,7 @@ void inodes_tree_begin(struct walk_state *ws)
 {
 	static const struct fs_tree_state empty = {
 		.links = VEC_INIT(struct link_rec),
+		.dir_items = VEC_INIT(struct link_rec),
 		.inodes = VEC_INIT(struct ino_rec),
 		.pending = VEC_INIT(struct pending_rec),
 		.orphans = VEC_INIT(u64),
@@ -178,14 +182,16 @@ void inodes_block(struct walk_state *ws, const struct extent_buffer *eb)
 
 /* ------------------------------------------------------- one inode */
 
-static void link_add(struct walk_state *ws, u64 parent, u64 child, u64 index,
-		     const void *name, u32 name_len, u8 src, u8 ftype,
-		     bool subvol)
+static struct link_rec *link_add(struct walk_state *ws, u64 parent,
+				 u64 child, u64 index, const void *name,
+				 u32 name_len, u8 src, u8 ftype, bool subvol)
 {
-	struct link_rec *l = check_push(ws->ctx, &ws->fst->links);
+	struct rec_vec *v = src == LINK_DIR_ITEM ? &ws->fst->dir_items :
+			    &ws->fst->links;
+	struct link_rec *l = check_push(ws->ctx, v);
 
 	if (!l)
-		return;
+		return NULL;
 	l->parent = parent;
 	l->child = child;
 	l->index = index;
@@ -194,6 +200,7 @@ static void link_add(struct walk_state *ws, u64 parent, u64 child, u64 index,
 	l->src = src;
 	l->ftype = ftype;
 	l->subvol = subvol;
+	return l;
 }
 
 static void inode_item_track(struct walk_state *ws,
@@ -291,6 +298,69 @@ static void subvol_entry_add(struct walk_state *ws, u64 child, u64 index,
 	r->name_len = (u16)name_len;
 }
 
+static int link_cmp(const void *a, const void *b);
+
+/*
+ * Pairs a dir index with the dir item of its name.  A directory's dir
+ * items all come before its dir indexes, so only they are held (for the
+ * directory being read); the matched ones need no record of their own.
+ */
+static void dir_index_pair(struct walk_state *ws, struct link_rec *dx)
+{
+	struct fs_tree_state *fst = ws->fst;
+	struct link_rec *di = fst->dir_items.data;
+	size_t lo = 0, hi = fst->dir_items.nr;
+
+	if (!fst->dir_items_sorted) {
+		vec_sort(&fst->dir_items, link_cmp);
+		di = fst->dir_items.data;
+		fst->dir_items_sorted = true;
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (di[mid].hash < dx->hash ||
+		    (di[mid].hash == dx->hash && di[mid].name_len < dx->name_len))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < fst->dir_items.nr && di[lo].hash == dx->hash &&
+	     di[lo].name_len == dx->name_len; lo++) {
+		if (di[lo].has_di)
+			continue;
+		di[lo].has_di = 1;	/* here: matched by a dir index */
+		dx->has_di = 1;
+		if (di[lo].child != dx->child)
+			fs_report(ws, PR_DIR_ENTRY_LOCATION, &(struct problem_ctx){
+				.parent = dx->parent, .ino = di[lo].child,
+				.owner = dx->child,
+				.str = "the dir item and the dir index" });
+		return;
+	}
+}
+
+/* The dir items no dir index matched join the tree's records. */
+static void dir_items_flush(struct walk_state *ws)
+{
+	struct fs_tree_state *fst = ws->fst;
+	size_t i;
+
+	for (i = 0; i < fst->dir_items.nr && !ws->ctx->fatal; i++) {
+		const struct link_rec *di = VEC_AT(&fst->dir_items,
+						   struct link_rec, i);
+		struct link_rec *l;
+
+		if (di->has_di)
+			continue;
+		l = check_push(ws->ctx, &fst->links);
+		if (l)
+			*l = *VEC_AT(&fst->dir_items, struct link_rec, i);
+	}
+	fst->dir_items.nr = 0;
+	fst->dir_items_sorted = false;
+}
+
 /* A dir item (entries of one name hash) or a dir index (one entry). */
 static void dir_entries(struct walk_state *ws, const struct extent_buffer *eb,
 			int slot, const struct btrfs_key *key)
@@ -306,6 +376,7 @@ static void dir_entries(struct walk_state *ws, const struct extent_buffer *eb,
 		u32 len = btrfs_dir_name_len(di);
 		u32 total = sizeof(*di) + len + btrfs_dir_data_len(di);
 		struct btrfs_key loc;
+		struct link_rec *l;
 		bool subvol;
 
 		if (total > size - cur)
@@ -313,9 +384,12 @@ static void dir_entries(struct walk_state *ws, const struct extent_buffer *eb,
 		btrfs_disk_key_to_cpu(&loc, &di->location);
 		subvol = loc.type == BTRFS_ROOT_ITEM_KEY;
 		st->dir_names += len;
-		link_add(ws, st->ino, loc.objectid, index ? key->offset : 0,
-			 di + 1, len, index ? LINK_DIR_INDEX : LINK_DIR_ITEM,
-			 btrfs_dir_ftype(di), subvol);
+		l = link_add(ws, st->ino, loc.objectid,
+			     index ? key->offset : 0, di + 1, len,
+			     index ? LINK_DIR_INDEX : LINK_DIR_ITEM,
+			     btrfs_dir_ftype(di), subvol);
+		if (l && index)
+			dir_index_pair(ws, l);
 		if (index && subvol)
 			subvol_entry_add(ws, loc.objectid, key->offset, di + 1,
 					 len);
@@ -505,6 +579,7 @@ void inodes_finish(struct walk_state *ws)
 
 	if (!ws->fst || !ino_in_range(st->ino))
 		return;
+	dir_items_flush(ws);
 	if (!st->have_item) {
 		fs_report(ws, PR_INODE_ITEM_MISSING, &pctx);
 		return;
@@ -614,13 +689,14 @@ static void name_check(struct walk_state *ws, const struct link_rec *di,
 	const struct link_rec *e = dx ? dx : di;
 	struct problem_ctx pctx = { .parent = e ? e->parent : ref->parent };
 
-	if (di && dx && di->child != dx->child) {
+	/* A dir index and the dir item it was paired with disagree. */
+	if (dx && dx->has_di && di) {
 		pctx.ino = di->child;
-		pctx.owner = dx->child;
-		pctx.str = "the dir item and the dir index";
-		fs_report(ws, PR_DIR_ENTRY_LOCATION, &pctx);
-		return;
+		pctx.str = "dir item";
+		fs_report(ws, PR_DIR_ENTRY_DUPLICATE, &pctx);
 	}
+	if (dx && dx->has_di)
+		di = dx;
 	if (di && !dx) {
 		pctx.ino = di->child;
 		fs_report(ws, PR_DIR_INDEX_MISSING, &pctx);
@@ -772,6 +848,7 @@ static void root_dir_check(struct walk_state *ws)
 static void fs_tree_state_free(struct fs_tree_state *fst)
 {
 	vec_free(&fst->links);
+	vec_free(&fst->dir_items);
 	vec_free(&fst->inodes);
 	vec_free(&fst->pending);
 	vec_free(&fst->orphans);

@@ -1392,6 +1392,12 @@ static bool is_level0_info(struct corrupt *c, const struct extent_buffer *eb,
 	       !(key->offset >> BTRFS_QGROUP_LEVEL_SHIFT);
 }
 
+static bool is_upper_info(struct corrupt *c, const struct extent_buffer *eb,
+			  int slot, const struct btrfs_key *key)
+{
+	return slot > 0 && (key->offset >> BTRFS_QGROUP_LEVEL_SHIFT);
+}
+
 static bool not_first(struct corrupt *c, const struct extent_buffer *eb,
 		      int slot, const struct btrfs_key *key)
 {
@@ -1424,6 +1430,12 @@ static int mode_qgroup_subvol(struct corrupt *c)
 {
 	return quota_delete(c, BTRFS_QGROUP_INFO_KEY, is_level0_info,
 			    "level-0 qgroup info item deleted");
+}
+
+static int mode_qgroup_upper(struct corrupt *c)
+{
+	return quota_delete(c, BTRFS_QGROUP_INFO_KEY, is_upper_info,
+			    "higher-level qgroup info item deleted");
 }
 
 static int quota_status_set(struct corrupt *c, u64 flags, u64 version)
@@ -1551,6 +1563,7 @@ static const struct mode modes[] = {
 	{ "qgroup-relation", mode_qgroup_relation, "qgroup-relation-unpaired", "fs" },
 	{ "qgroup-subvol", mode_qgroup_subvol, "qgroup-subvol-missing", "fs" },
 	{ "qgroup-counts", mode_qgroup_counts, "qgroup-counts", "fs" },
+	{ "qgroup-upper", mode_qgroup_upper, "qgroup-relation-bad", "fs" },
 };
 
 #define NR_MODES (sizeof(modes) / sizeof(modes[0]))
