@@ -1170,6 +1170,18 @@ static int mode_fs_del_inode(struct corrupt *c)
 	return ret ? ret : finish(c, "every item of a fifo deleted");
 }
 
+static int mode_fs_ref_name(struct corrupt *c)
+{
+	struct btrfs_inode_ref *ref;
+	int ret = fs_find(c, BTRFS_INODE_REF_KEY, is_single_ref);
+
+	if (ret)
+		return ret;
+	ref = item_ptr(c);
+	((u8 *)(ref + 1))[0] ^= 0x01;
+	return finish(c, "first byte of an inode ref's name flipped");
+}
+
 static int mode_fs_ref_index(struct corrupt *c)
 {
 	struct btrfs_inode_ref *ref;
@@ -1543,7 +1555,7 @@ static const struct mode modes[] = {
 	{ "fs-entry-location", mode_fs_entry_location, "dir-entry-location", "fs" },
 	{ "fs-entry-dup", mode_fs_entry_dup, "dir-entry-duplicate", "fs" },
 	{ "fs-index-entries", mode_fs_index_entries, "dir-index-entries", "fs" },
-	{ "fs-ref-no-entry", mode_fs_del_dir_index, "inode-ref-no-entry|dir-index-missing", "fs" },
+	{ "fs-ref-name", mode_fs_ref_name, "inode-ref-no-entry", "fs" },
 	{ "fs-extref-hash", mode_fs_extref_hash, "inode-extref-hash", "fs" },
 	{ "fs-overlap", mode_fs_overlap, "file-extent-overlap", "fs" },
 	{ "fs-gap", mode_fs_gap, "file-extent-gap", "fs" },
