@@ -28,18 +28,46 @@ enum link_src {
 	LINK_REF,		/* inode ref or extref */
 };
 
-/* One name of an inode, as one of its three records states it. */
+/*
+ * One name of an inode, as one of its three records states it.  The tag
+ * packs, from the top: 48 bits of the name's hash, its length, the source
+ * (enum link_src), a flag for dir indexes whose dir item was paired (for
+ * dir items: that was paired), a flag for subvolume entries and the type
+ * (refs: the type the inode's mode gives).  Sorting by tag sorts by name,
+ * then by source.
+ */
 struct link_rec {
 	u64 parent;		/* directory */
 	u64 child;		/* inode, or subvolume for a subvolume entry */
 	u64 index;		/* 0 for dir items, which carry none */
-	u64 hash;		/* of the name */
-	u16 name_len;
-	u8 src;			/* enum link_src */
-	u8 ftype;		/* refs: the type the inode's mode gives */
-	u8 subvol;		/* a dir entry pointing at a subvolume */
-	u8 has_di;		/* dir index: its dir item was matched */
+	u64 tag;
 };
+
+#define TAG_NAME_SHIFT	8	/* tag >> TAG_NAME_SHIFT: hash and length */
+#define TAG_SRC_SHIFT	6
+#define TAG_HAS_DI	(1U << 5)
+#define TAG_SUBVOL	(1U << 4)
+#define TAG_FTYPE	0xfU
+
+static u64 tag_name(const struct link_rec *l)
+{
+	return l->tag >> TAG_NAME_SHIFT;
+}
+
+static u8 tag_src(const struct link_rec *l)
+{
+	return (l->tag >> TAG_SRC_SHIFT) & 3;
+}
+
+static u8 tag_ftype(const struct link_rec *l)
+{
+	return l->tag & TAG_FTYPE;
+}
+
+static bool tag_has(const struct link_rec *l, u32 flag)
+{
+	return l->tag & flag;
+}
 
 struct ino_rec {
 	u64 ino;
@@ -112,11 +140,11 @@ static u8 mode_ftype(u32 mode)
 	return BTRFS_FT_UNKNOWN;
 }
 
-/* Identifies a name within a directory: two crc32c of different seeds. */
+/* Identifies a name within a directory: 48 bits of two crc32c. */
 static u64 name_key(const void *name, u32 len)
 {
-	return (u64)btrfs_crc32c((u32)~1U, name, len) << 32 |
-	       btrfs_crc32c(0x9e3779b9U, name, len);
+	return ((u64)btrfs_crc32c((u32)~1U, name, len) << 16) ^
+	       (btrfs_crc32c(0x9e3779b9U, name, len) & 0xffffU);
 }
 
 static bool ino_in_range(u64 ino)
@@ -195,11 +223,11 @@ static struct link_rec *link_add(struct walk_state *ws, u64 parent,
 	l->parent = parent;
 	l->child = child;
 	l->index = index;
-	l->hash = name_key(name, name_len);
-	l->name_len = (u16)name_len;
-	l->src = src;
-	l->ftype = ftype;
-	l->subvol = subvol;
+	/* Longer names fail the verifier; extrefs could still claim one. */
+	l->tag = name_key(name, name_len) << 16 |
+		 (u64)(name_len > 255 ? 255 : name_len) << TAG_NAME_SHIFT |
+		 (u64)src << TAG_SRC_SHIFT | (subvol ? TAG_SUBVOL : 0) |
+		 (ftype & TAG_FTYPE);
 	return l;
 }
 
@@ -319,18 +347,17 @@ static void dir_index_pair(struct walk_state *ws, struct link_rec *dx)
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (di[mid].hash < dx->hash ||
-		    (di[mid].hash == dx->hash && di[mid].name_len < dx->name_len))
+		if (tag_name(&di[mid]) < tag_name(dx))
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	for (; lo < fst->dir_items.nr && di[lo].hash == dx->hash &&
-	     di[lo].name_len == dx->name_len; lo++) {
-		if (di[lo].has_di)
+	for (; lo < fst->dir_items.nr && tag_name(&di[lo]) == tag_name(dx);
+	     lo++) {
+		if (tag_has(&di[lo], TAG_HAS_DI))
 			continue;
-		di[lo].has_di = 1;	/* here: matched by a dir index */
-		dx->has_di = 1;
+		di[lo].tag |= TAG_HAS_DI;
+		dx->tag |= TAG_HAS_DI;
 		if (di[lo].child != dx->child)
 			fs_report(ws, PR_DIR_ENTRY_LOCATION, &(struct problem_ctx){
 				.parent = dx->parent, .ino = di[lo].child,
@@ -351,7 +378,7 @@ static void dir_items_flush(struct walk_state *ws)
 						   struct link_rec, i);
 		struct link_rec *l;
 
-		if (di->has_di)
+		if (tag_has(di, TAG_HAS_DI))
 			continue;
 		l = check_push(ws->ctx, &fst->links);
 		if (l)
@@ -613,12 +640,8 @@ static int link_cmp(const void *a, const void *b)
 
 	if (x->parent != y->parent)
 		return x->parent < y->parent ? -1 : 1;
-	if (x->hash != y->hash)
-		return x->hash < y->hash ? -1 : 1;
-	if (x->name_len != y->name_len)
-		return x->name_len < y->name_len ? -1 : 1;
-	if (x->src != y->src)
-		return x->src < y->src ? -1 : 1;
+	if (x->tag >> TAG_SRC_SHIFT != y->tag >> TAG_SRC_SHIFT)
+		return x->tag >> TAG_SRC_SHIFT < y->tag >> TAG_SRC_SHIFT ? -1 : 1;
 	if (x->child != y->child)
 		return x->child < y->child ? -1 : 1;
 	return 0;
@@ -690,12 +713,12 @@ static void name_check(struct walk_state *ws, const struct link_rec *di,
 	struct problem_ctx pctx = { .parent = e ? e->parent : ref->parent };
 
 	/* A dir index and the dir item it was paired with disagree. */
-	if (dx && dx->has_di && di) {
+	if (dx && tag_has(dx, TAG_HAS_DI) && di) {
 		pctx.ino = di->child;
 		pctx.str = "dir item";
 		fs_report(ws, PR_DIR_ENTRY_DUPLICATE, &pctx);
 	}
-	if (dx && dx->has_di)
+	if (dx && tag_has(dx, TAG_HAS_DI))
 		di = dx;
 	if (di && !dx) {
 		pctx.ino = di->child;
@@ -705,10 +728,10 @@ static void name_check(struct walk_state *ws, const struct link_rec *di,
 		pctx.index = (int)dx->index;
 		fs_report(ws, PR_DIR_ITEM_MISSING, &pctx);
 	}
-	if (e && e->subvol) {
-		if (e->ftype != BTRFS_FT_DIR) {
+	if (e && tag_has(e, TAG_SUBVOL)) {
+		if (tag_ftype(e) != BTRFS_FT_DIR) {
 			pctx.ino = e->child;
-			pctx.have = e->ftype;
+			pctx.have = tag_ftype(e);
 			pctx.want = BTRFS_FT_DIR;
 			fs_report(ws, PR_DIR_ENTRY_TYPE, &pctx);
 		}
@@ -736,9 +759,9 @@ static void name_check(struct walk_state *ws, const struct link_rec *di,
 		pctx.want = dx->index;
 		fs_report(ws, PR_INODE_REF_INDEX, &pctx);
 	}
-	if (ref->ftype && e->ftype != ref->ftype) {
-		pctx.have = e->ftype;
-		pctx.want = ref->ftype;
+	if (tag_ftype(ref) && tag_ftype(e) != tag_ftype(ref)) {
+		pctx.have = tag_ftype(e);
+		pctx.want = tag_ftype(ref);
 		fs_report(ws, PR_DIR_ENTRY_TYPE, &pctx);
 	}
 }
@@ -761,10 +784,11 @@ static void name_group(struct walk_state *ws, const struct link_rec *g,
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		const struct link_rec *first = by_src[g[i].src];
+		u8 src = tag_src(&g[i]);
+		const struct link_rec *first = by_src[src];
 
 		if (!first) {
-			by_src[g[i].src] = &g[i];
+			by_src[src] = &g[i];
 			continue;
 		}
 		if (reported)
@@ -773,11 +797,11 @@ static void name_group(struct walk_state *ws, const struct link_rec *g,
 		if (first->child == g[i].child)
 			fs_report(ws, PR_DIR_ENTRY_DUPLICATE, &(struct problem_ctx){
 				.parent = g[i].parent, .ino = g[i].child,
-				.str = what[g[i].src] });
+				.str = what[src] });
 		else
 			fs_report(ws, PR_DIR_ENTRY_LOCATION, &(struct problem_ctx){
 				.parent = g[i].parent, .ino = first->child,
-				.owner = g[i].child, .str = two[g[i].src] });
+				.owner = g[i].child, .str = two[src] });
 	}
 	name_check(ws, by_src[LINK_DIR_ITEM], by_src[LINK_DIR_INDEX],
 		   by_src[LINK_REF]);
@@ -793,8 +817,7 @@ static void links_check(struct walk_state *ws)
 	n = ws->fst->links.nr;
 	for (start = 0; start < n && !ws->ctx->fatal; start = i) {
 		for (i = start + 1; i < n && l[i].parent == l[start].parent &&
-		     l[i].hash == l[start].hash &&
-		     l[i].name_len == l[start].name_len; i++)
+		     tag_name(&l[i]) == tag_name(&l[start]); i++)
 			;
 		name_group(ws, &l[start], i - start);
 	}
