@@ -938,10 +938,44 @@ static void root_refs_vs_entries(struct check_ctx *ctx, struct fs_check *fs)
 	}
 }
 
+/*
+ * A subvolume entry in the tree that holds the subvolume's root ref must be
+ * the one the ref describes.  Snapshots copy entries of nested subvolumes
+ * whose root refs stay with the original: those trees hold no ref for them.
+ */
+static void entries_vs_root_refs(struct check_ctx *ctx, struct fs_check *fs)
+{
+	const struct subvol_entry_rec *e = fs->subvol_entries.data;
+	const struct root_ref_rec *r = ctx->root_refs.data;
+	size_t i, j;
+
+	for (i = 0; i < fs->subvol_entries.nr; i++) {
+		bool ref = false, match = false;
+
+		for (j = 0; j < ctx->root_refs.nr && !match; j++) {
+			if (r[j].backref || r[j].parent != e[i].tree ||
+			    r[j].child != e[i].child)
+				continue;
+			ref = true;
+			match = r[j].dirid == e[i].dirid &&
+				r[j].sequence == e[i].index &&
+				r[j].name_len == e[i].name_len &&
+				r[j].name_crc == e[i].name_crc;
+		}
+		if (ref && !match)
+			check_report(ctx, PR_SUBVOL_ENTRY_UNMATCHED,
+				     &(struct problem_ctx){ .root = e[i].tree,
+					.ino = e[i].dirid, .owner = e[i].child,
+					.index = (int)e[i].index });
+	}
+}
+
 void fs_roots_check(struct check_ctx *ctx)
 {
-	if (ctx->fs)
-		root_refs_vs_entries(ctx, ctx->fs);
+	if (!ctx->fs)
+		return;
+	root_refs_vs_entries(ctx, ctx->fs);
+	entries_vs_root_refs(ctx, ctx->fs);
 }
 
 static int csum_need_cmp(const void *a, const void *b)

@@ -1568,6 +1568,7 @@ static const struct mode modes[] = {
 	{ "fs-orphan-linked", mode_fs_orphan_linked, "orphan-linked", "fs" },
 	{ "fs-root-dir", mode_fs_root_dir, "root-dir-bad", "fs" },
 	{ "fs-root-ref-entry", mode_fs_root_ref_entry, "root-ref-no-dir-entry", "fs" },
+	{ "fs-subvol-entry", mode_fs_root_ref_entry, "subvol-entry-unmatched", "fs" },
 	{ "qgroup-version", mode_qgroup_version, "qgroup-status-bad", "fs" },
 	{ "qgroup-inconsistent", mode_qgroup_inconsistent, "qgroup-inconsistent", "fs" },
 	{ "qgroup-rescan", mode_qgroup_rescan, "qgroup-rescan", "fs" },
