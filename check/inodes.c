@@ -28,17 +28,46 @@ enum link_src {
 	LINK_REF,		/* inode ref or extref */
 };
 
-/* One name of an inode, as one of its three records states it. */
+/*
+ * One name of an inode, as one of its three records states it.  The tag
+ * packs, from the top: 48 bits of the name's hash, its length, the source
+ * (enum link_src), a flag for dir indexes whose dir item was paired (for
+ * dir items: that was paired), a flag for subvolume entries and the type
+ * (refs: the type the inode's mode gives).  Sorting by tag sorts by name,
+ * then by source.
+ */
 struct link_rec {
 	u64 parent;		/* directory */
 	u64 child;		/* inode, or subvolume for a subvolume entry */
 	u64 index;		/* 0 for dir items, which carry none */
-	u64 hash;		/* of the name */
-	u16 name_len;
-	u8 src;			/* enum link_src */
-	u8 ftype;		/* refs: the type the inode's mode gives */
-	u8 subvol;		/* a dir entry pointing at a subvolume */
+	u64 tag;
 };
+
+#define TAG_NAME_SHIFT	8	/* tag >> TAG_NAME_SHIFT: hash and length */
+#define TAG_SRC_SHIFT	6
+#define TAG_HAS_DI	(1U << 5)
+#define TAG_SUBVOL	(1U << 4)
+#define TAG_FTYPE	0xfU
+
+static u64 tag_name(const struct link_rec *l)
+{
+	return l->tag >> TAG_NAME_SHIFT;
+}
+
+static u8 tag_src(const struct link_rec *l)
+{
+	return (l->tag >> TAG_SRC_SHIFT) & 3;
+}
+
+static u8 tag_ftype(const struct link_rec *l)
+{
+	return l->tag & TAG_FTYPE;
+}
+
+static bool tag_has(const struct link_rec *l, u32 flag)
+{
+	return l->tag & flag;
+}
 
 struct ino_rec {
 	u64 ino;
@@ -56,6 +85,8 @@ struct pending_rec {
 
 struct fs_tree_state {
 	struct rec_vec links;		/* struct link_rec */
+	struct rec_vec dir_items;	/* struct link_rec: current directory's */
+	bool dir_items_sorted;
 	struct rec_vec inodes;		/* struct ino_rec */
 	struct rec_vec pending;		/* struct pending_rec */
 	struct rec_vec orphans;		/* u64: inodes with an orphan item */
@@ -109,11 +140,11 @@ static u8 mode_ftype(u32 mode)
 	return BTRFS_FT_UNKNOWN;
 }
 
-/* Identifies a name within a directory: two crc32c of different seeds. */
+/* Identifies a name within a directory: 48 bits of two crc32c. */
 static u64 name_key(const void *name, u32 len)
 {
-	return (u64)btrfs_crc32c((u32)~1U, name, len) << 32 |
-	       btrfs_crc32c(0x9e3779b9U, name, len);
+	return ((u64)btrfs_crc32c((u32)~1U, name, len) << 16) ^
+	       (btrfs_crc32c(0x9e3779b9U, name, len) & 0xffffU);
 }
 
 static bool ino_in_range(u64 ino)
@@ -142,6 +173,7 @@ void inodes_tree_begin(struct walk_state *ws)
 {
 	static const struct fs_tree_state empty = {
 		.links = VEC_INIT(struct link_rec),
+		.dir_items = VEC_INIT(struct link_rec),
 		.inodes = VEC_INIT(struct ino_rec),
 		.pending = VEC_INIT(struct pending_rec),
 		.orphans = VEC_INIT(u64),
@@ -178,22 +210,25 @@ void inodes_block(struct walk_state *ws, const struct extent_buffer *eb)
 
 /* ------------------------------------------------------- one inode */
 
-static void link_add(struct walk_state *ws, u64 parent, u64 child, u64 index,
-		     const void *name, u32 name_len, u8 src, u8 ftype,
-		     bool subvol)
+static struct link_rec *link_add(struct walk_state *ws, u64 parent,
+				 u64 child, u64 index, const void *name,
+				 u32 name_len, u8 src, u8 ftype, bool subvol)
 {
-	struct link_rec *l = check_push(ws->ctx, &ws->fst->links);
+	struct rec_vec *v = src == LINK_DIR_ITEM ? &ws->fst->dir_items :
+			    &ws->fst->links;
+	struct link_rec *l = check_push(ws->ctx, v);
 
 	if (!l)
-		return;
+		return NULL;
 	l->parent = parent;
 	l->child = child;
 	l->index = index;
-	l->hash = name_key(name, name_len);
-	l->name_len = (u16)name_len;
-	l->src = src;
-	l->ftype = ftype;
-	l->subvol = subvol;
+	/* Longer names fail the verifier; extrefs could still claim one. */
+	l->tag = name_key(name, name_len) << 16 |
+		 (u64)(name_len > 255 ? 255 : name_len) << TAG_NAME_SHIFT |
+		 (u64)src << TAG_SRC_SHIFT | (subvol ? TAG_SUBVOL : 0) |
+		 (ftype & TAG_FTYPE);
+	return l;
 }
 
 static void inode_item_track(struct walk_state *ws,
@@ -291,6 +326,68 @@ static void subvol_entry_add(struct walk_state *ws, u64 child, u64 index,
 	r->name_len = (u16)name_len;
 }
 
+static int link_cmp(const void *a, const void *b);
+
+/*
+ * Pairs a dir index with the dir item of its name.  A directory's dir
+ * items all come before its dir indexes, so only they are held (for the
+ * directory being read); the matched ones need no record of their own.
+ */
+static void dir_index_pair(struct walk_state *ws, struct link_rec *dx)
+{
+	struct fs_tree_state *fst = ws->fst;
+	struct link_rec *di = fst->dir_items.data;
+	size_t lo = 0, hi = fst->dir_items.nr;
+
+	if (!fst->dir_items_sorted) {
+		vec_sort(&fst->dir_items, link_cmp);
+		di = fst->dir_items.data;
+		fst->dir_items_sorted = true;
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (tag_name(&di[mid]) < tag_name(dx))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < fst->dir_items.nr && tag_name(&di[lo]) == tag_name(dx);
+	     lo++) {
+		if (tag_has(&di[lo], TAG_HAS_DI))
+			continue;
+		di[lo].tag |= TAG_HAS_DI;
+		dx->tag |= TAG_HAS_DI;
+		if (di[lo].child != dx->child)
+			fs_report(ws, PR_DIR_ENTRY_LOCATION, &(struct problem_ctx){
+				.parent = dx->parent, .ino = di[lo].child,
+				.owner = dx->child,
+				.str = "the dir item and the dir index" });
+		return;
+	}
+}
+
+/* The dir items no dir index matched join the tree's records. */
+static void dir_items_flush(struct walk_state *ws)
+{
+	struct fs_tree_state *fst = ws->fst;
+	size_t i;
+
+	for (i = 0; i < fst->dir_items.nr && !ws->ctx->fatal; i++) {
+		const struct link_rec *di = VEC_AT(&fst->dir_items,
+						   struct link_rec, i);
+		struct link_rec *l;
+
+		if (tag_has(di, TAG_HAS_DI))
+			continue;
+		l = check_push(ws->ctx, &fst->links);
+		if (l)
+			*l = *VEC_AT(&fst->dir_items, struct link_rec, i);
+	}
+	fst->dir_items.nr = 0;
+	fst->dir_items_sorted = false;
+}
+
 /* A dir item (entries of one name hash) or a dir index (one entry). */
 static void dir_entries(struct walk_state *ws, const struct extent_buffer *eb,
 			int slot, const struct btrfs_key *key)
@@ -306,6 +403,7 @@ static void dir_entries(struct walk_state *ws, const struct extent_buffer *eb,
 		u32 len = btrfs_dir_name_len(di);
 		u32 total = sizeof(*di) + len + btrfs_dir_data_len(di);
 		struct btrfs_key loc;
+		struct link_rec *l;
 		bool subvol;
 
 		if (total > size - cur)
@@ -313,9 +411,12 @@ static void dir_entries(struct walk_state *ws, const struct extent_buffer *eb,
 		btrfs_disk_key_to_cpu(&loc, &di->location);
 		subvol = loc.type == BTRFS_ROOT_ITEM_KEY;
 		st->dir_names += len;
-		link_add(ws, st->ino, loc.objectid, index ? key->offset : 0,
-			 di + 1, len, index ? LINK_DIR_INDEX : LINK_DIR_ITEM,
-			 btrfs_dir_ftype(di), subvol);
+		l = link_add(ws, st->ino, loc.objectid,
+			     index ? key->offset : 0, di + 1, len,
+			     index ? LINK_DIR_INDEX : LINK_DIR_ITEM,
+			     btrfs_dir_ftype(di), subvol);
+		if (l && index)
+			dir_index_pair(ws, l);
 		if (index && subvol)
 			subvol_entry_add(ws, loc.objectid, key->offset, di + 1,
 					 len);
@@ -505,6 +606,7 @@ void inodes_finish(struct walk_state *ws)
 
 	if (!ws->fst || !ino_in_range(st->ino))
 		return;
+	dir_items_flush(ws);
 	if (!st->have_item) {
 		fs_report(ws, PR_INODE_ITEM_MISSING, &pctx);
 		return;
@@ -538,12 +640,8 @@ static int link_cmp(const void *a, const void *b)
 
 	if (x->parent != y->parent)
 		return x->parent < y->parent ? -1 : 1;
-	if (x->hash != y->hash)
-		return x->hash < y->hash ? -1 : 1;
-	if (x->name_len != y->name_len)
-		return x->name_len < y->name_len ? -1 : 1;
-	if (x->src != y->src)
-		return x->src < y->src ? -1 : 1;
+	if (x->tag >> TAG_SRC_SHIFT != y->tag >> TAG_SRC_SHIFT)
+		return x->tag >> TAG_SRC_SHIFT < y->tag >> TAG_SRC_SHIFT ? -1 : 1;
 	if (x->child != y->child)
 		return x->child < y->child ? -1 : 1;
 	return 0;
@@ -614,13 +712,14 @@ static void name_check(struct walk_state *ws, const struct link_rec *di,
 	const struct link_rec *e = dx ? dx : di;
 	struct problem_ctx pctx = { .parent = e ? e->parent : ref->parent };
 
-	if (di && dx && di->child != dx->child) {
+	/* A dir index and the dir item it was paired with disagree. */
+	if (dx && tag_has(dx, TAG_HAS_DI) && di) {
 		pctx.ino = di->child;
-		pctx.owner = dx->child;
-		pctx.str = "the dir item and the dir index";
-		fs_report(ws, PR_DIR_ENTRY_LOCATION, &pctx);
-		return;
+		pctx.str = "dir item";
+		fs_report(ws, PR_DIR_ENTRY_DUPLICATE, &pctx);
 	}
+	if (dx && tag_has(dx, TAG_HAS_DI))
+		di = dx;
 	if (di && !dx) {
 		pctx.ino = di->child;
 		fs_report(ws, PR_DIR_INDEX_MISSING, &pctx);
@@ -629,10 +728,10 @@ static void name_check(struct walk_state *ws, const struct link_rec *di,
 		pctx.index = (int)dx->index;
 		fs_report(ws, PR_DIR_ITEM_MISSING, &pctx);
 	}
-	if (e && e->subvol) {
-		if (e->ftype != BTRFS_FT_DIR) {
+	if (e && tag_has(e, TAG_SUBVOL)) {
+		if (tag_ftype(e) != BTRFS_FT_DIR) {
 			pctx.ino = e->child;
-			pctx.have = e->ftype;
+			pctx.have = tag_ftype(e);
 			pctx.want = BTRFS_FT_DIR;
 			fs_report(ws, PR_DIR_ENTRY_TYPE, &pctx);
 		}
@@ -660,9 +759,9 @@ static void name_check(struct walk_state *ws, const struct link_rec *di,
 		pctx.want = dx->index;
 		fs_report(ws, PR_INODE_REF_INDEX, &pctx);
 	}
-	if (ref->ftype && e->ftype != ref->ftype) {
-		pctx.have = e->ftype;
-		pctx.want = ref->ftype;
+	if (tag_ftype(ref) && tag_ftype(e) != tag_ftype(ref)) {
+		pctx.have = tag_ftype(e);
+		pctx.want = tag_ftype(ref);
 		fs_report(ws, PR_DIR_ENTRY_TYPE, &pctx);
 	}
 }
@@ -685,10 +784,11 @@ static void name_group(struct walk_state *ws, const struct link_rec *g,
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		const struct link_rec *first = by_src[g[i].src];
+		u8 src = tag_src(&g[i]);
+		const struct link_rec *first = by_src[src];
 
 		if (!first) {
-			by_src[g[i].src] = &g[i];
+			by_src[src] = &g[i];
 			continue;
 		}
 		if (reported)
@@ -697,11 +797,11 @@ static void name_group(struct walk_state *ws, const struct link_rec *g,
 		if (first->child == g[i].child)
 			fs_report(ws, PR_DIR_ENTRY_DUPLICATE, &(struct problem_ctx){
 				.parent = g[i].parent, .ino = g[i].child,
-				.str = what[g[i].src] });
+				.str = what[src] });
 		else
 			fs_report(ws, PR_DIR_ENTRY_LOCATION, &(struct problem_ctx){
 				.parent = g[i].parent, .ino = first->child,
-				.owner = g[i].child, .str = two[g[i].src] });
+				.owner = g[i].child, .str = two[src] });
 	}
 	name_check(ws, by_src[LINK_DIR_ITEM], by_src[LINK_DIR_INDEX],
 		   by_src[LINK_REF]);
@@ -717,8 +817,7 @@ static void links_check(struct walk_state *ws)
 	n = ws->fst->links.nr;
 	for (start = 0; start < n && !ws->ctx->fatal; start = i) {
 		for (i = start + 1; i < n && l[i].parent == l[start].parent &&
-		     l[i].hash == l[start].hash &&
-		     l[i].name_len == l[start].name_len; i++)
+		     tag_name(&l[i]) == tag_name(&l[start]); i++)
 			;
 		name_group(ws, &l[start], i - start);
 	}
@@ -772,6 +871,7 @@ static void root_dir_check(struct walk_state *ws)
 static void fs_tree_state_free(struct fs_tree_state *fst)
 {
 	vec_free(&fst->links);
+	vec_free(&fst->dir_items);
 	vec_free(&fst->inodes);
 	vec_free(&fst->pending);
 	vec_free(&fst->orphans);
@@ -838,10 +938,44 @@ static void root_refs_vs_entries(struct check_ctx *ctx, struct fs_check *fs)
 	}
 }
 
+/*
+ * A subvolume entry in the tree that holds the subvolume's root ref must be
+ * the one the ref describes.  Snapshots copy entries of nested subvolumes
+ * whose root refs stay with the original: those trees hold no ref for them.
+ */
+static void entries_vs_root_refs(struct check_ctx *ctx, struct fs_check *fs)
+{
+	const struct subvol_entry_rec *e = fs->subvol_entries.data;
+	const struct root_ref_rec *r = ctx->root_refs.data;
+	size_t i, j;
+
+	for (i = 0; i < fs->subvol_entries.nr; i++) {
+		bool ref = false, match = false;
+
+		for (j = 0; j < ctx->root_refs.nr && !match; j++) {
+			if (r[j].backref || r[j].parent != e[i].tree ||
+			    r[j].child != e[i].child)
+				continue;
+			ref = true;
+			match = r[j].dirid == e[i].dirid &&
+				r[j].sequence == e[i].index &&
+				r[j].name_len == e[i].name_len &&
+				r[j].name_crc == e[i].name_crc;
+		}
+		if (ref && !match)
+			check_report(ctx, PR_SUBVOL_ENTRY_UNMATCHED,
+				     &(struct problem_ctx){ .root = e[i].tree,
+					.ino = e[i].dirid, .owner = e[i].child,
+					.index = (int)e[i].index });
+	}
+}
+
 void fs_roots_check(struct check_ctx *ctx)
 {
-	if (ctx->fs)
-		root_refs_vs_entries(ctx, ctx->fs);
+	if (!ctx->fs)
+		return;
+	root_refs_vs_entries(ctx, ctx->fs);
+	entries_vs_root_refs(ctx, ctx->fs);
 }
 
 static int csum_need_cmp(const void *a, const void *b)

@@ -265,7 +265,10 @@ enum check_phase {
 	X(PR_QGROUP_SUBVOL_MISSING, "qgroup-subvol-missing", SEV_ERROR, PH_QUOTA, \
 	  "subvolume {root} has no level-0 qgroup")			\
 	X(PR_QGROUP_COUNTS, "qgroup-counts", SEV_ERROR, PH_QUOTA,	\
-	  "qgroup {str}")
+	  "qgroup {str}")						\
+	/* Fs trees, continued */					\
+	X(PR_SUBVOL_ENTRY_UNMATCHED, "subvol-entry-unmatched", SEV_ERROR, PH_ROOT_REFS, \
+	  "root {root} directory {ino} has an entry (index {index}) for subvolume {owner}, which the root ref of that subvolume in this tree does not describe")
 
 enum problem_id {
 #define PR_ENUM(e, id, sev, phase, tmpl) e,

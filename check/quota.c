@@ -45,6 +45,7 @@ struct quota_state {
 	struct rec_vec groups;		/* struct qg_rec */
 	struct rec_vec rels;		/* struct qg_rel */
 	struct rec_vec uses;		/* struct qg_use */
+	size_t uses_compact;		/* uses.nr that triggers a compaction */
 	bool have_status;
 	u64 version;
 	u64 generation;
@@ -135,11 +136,42 @@ void quota_item(struct walk_state *ws, const struct extent_buffer *eb,
 	}
 }
 
+static int use_cmp(const void *a, const void *b)
+{
+	const struct qg_use *x = a, *y = b;
+
+	if (x->bytenr != y->bytenr)
+		return x->bytenr < y->bytenr ? -1 : 1;
+	return x->root < y->root ? -1 : x->root > y->root;
+}
+
+/* Sorts the uses and keeps one per extent and subvolume. */
+static void uses_unique(struct quota_state *q)
+{
+	struct qg_use *u = q->uses.data;
+	size_t i, n = 0;
+
+	vec_sort(&q->uses, use_cmp);
+	for (i = 0; i < q->uses.nr; i++)
+		if (!n || u[n - 1].bytenr != u[i].bytenr ||
+		    u[n - 1].root != u[i].root)
+			u[n++] = u[i];
+	q->uses.nr = n;
+}
+
 void quota_extent_use(struct check_ctx *ctx, u64 bytenr, u64 len, u64 root)
 {
 	struct quota_state *q = quota_get(ctx);
-	struct qg_use *u = q ? check_push(ctx, &q->uses) : NULL;
+	struct qg_use *u;
 
+	if (!q)
+		return;
+	/* Snapshots use the same extents again and again: keep them once. */
+	if (q->uses.nr >= q->uses_compact) {
+		uses_unique(q);
+		q->uses_compact = 2 * q->uses.nr > 65536 ? 2 * q->uses.nr : 65536;
+	}
+	u = check_push(ctx, &q->uses);
 	if (!u)
 		return;
 	u->bytenr = bytenr;
@@ -288,29 +320,6 @@ static void subvols_check(struct check_ctx *ctx, const struct quota_state *q)
 			check_report(ctx, PR_QGROUP_SUBVOL_MISSING,
 				     &(struct problem_ctx){ .root = r->id });
 	}
-}
-
-static int use_cmp(const void *a, const void *b)
-{
-	const struct qg_use *x = a, *y = b;
-
-	if (x->bytenr != y->bytenr)
-		return x->bytenr < y->bytenr ? -1 : 1;
-	return x->root < y->root ? -1 : x->root > y->root;
-}
-
-/* Sorts the uses and keeps one per extent and subvolume. */
-static void uses_unique(struct quota_state *q)
-{
-	struct qg_use *u = q->uses.data;
-	size_t i, n = 0;
-
-	vec_sort(&q->uses, use_cmp);
-	for (i = 0; i < q->uses.nr; i++)
-		if (!n || u[n - 1].bytenr != u[i].bytenr ||
-		    u[n - 1].root != u[i].root)
-			u[n++] = u[i];
-	q->uses.nr = n;
 }
 
 /* Whether qgroup 'group' (level 1) has subvolume 'root' as a member. */

@@ -28,7 +28,7 @@ OUR_MKFS=${OUR_MKFS:-$TEST_TOP/mkfs.btrfs}
 fsc_fill() {
 	local m=$1 i long
 	mkdir -p "$m/d/sub" "$m/d/empty-dir" "$m/nocow" "$m/z"
-	head -c 100000 /dev/urandom > "$m/d/file"
+	head -c 20000 /dev/urandom > "$m/d/file"
 	long=$(printf 'l%.0s' $(seq 200))
 	for ((i = 0; i < 100; i++)); do
 		ln "$m/d/file" "$m/d/$long-$i"
@@ -37,7 +37,7 @@ fsc_fill() {
 		ln "$m/d/file" "$m/d/short-$i"
 	done
 	ln "$m/d/file" "$m/d/sub/elsewhere"
-	head -c 50000 /dev/urandom > "$m/d/single"
+	head -c 30000 /dev/urandom > "$m/d/single"
 	head -c 5000 /dev/urandom > "$m/d/sub/small"
 	mkfifo "$m/d/fifo"
 	ln -s single "$m/d/symlink"
@@ -46,12 +46,12 @@ fsc_fill() {
 	printf data | dd of="$m/d/sparse" bs=4096 seek=1000 conv=notrunc status=none
 	fallocate -l 1M "$m/d/prealloc"
 	chattr +C "$m/nocow"
-	head -c 300000 /dev/urandom > "$m/nocow/file"
+	head -c 65536 /dev/urandom > "$m/nocow/file"
 	"$STOCK_BTRFS" property set "$m/z" compression zlib
 	yes abcdefgh | head -c 3000 > "$m/z/inline"
 	# Punched holes split one extent into many items, over several leaves.
-	head -c 6M /dev/urandom > "$m/d/punched"
-	for ((i = 0; i < 700; i++)); do
+	head -c 3M /dev/urandom > "$m/d/punched"
+	for ((i = 0; i < 380; i++)); do
 		fallocate -p -o $((i * 8192 + 4096)) -l 4096 "$m/d/punched"
 	done
 	"$STOCK_BTRFS" -q subvolume create "$m/sv" || return 1
@@ -75,7 +75,8 @@ fsc_image() {
 	truncate -s 512M "$img"
 	"$OUR_MKFS" -f -O ^no-holes "$img" > /dev/null 2>&1 || return 1
 	l=$(loop_attach "$img") || return 1
-	if ! fs_mount "$l" "$mnt"; then
+	# Freed blocks are trimmed, so the image file stays small to copy.
+	if ! fs_mount "$l" "$mnt" discard=sync; then
 		loop_detach "$l"
 		return 1
 	fi

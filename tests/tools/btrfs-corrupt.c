@@ -1170,6 +1170,18 @@ static int mode_fs_del_inode(struct corrupt *c)
 	return ret ? ret : finish(c, "every item of a fifo deleted");
 }
 
+static int mode_fs_ref_name(struct corrupt *c)
+{
+	struct btrfs_inode_ref *ref;
+	int ret = fs_find(c, BTRFS_INODE_REF_KEY, is_single_ref);
+
+	if (ret)
+		return ret;
+	ref = item_ptr(c);
+	((u8 *)(ref + 1))[0] ^= 0x01;
+	return finish(c, "first byte of an inode ref's name flipped");
+}
+
 static int mode_fs_ref_index(struct corrupt *c)
 {
 	struct btrfs_inode_ref *ref;
@@ -1392,6 +1404,12 @@ static bool is_level0_info(struct corrupt *c, const struct extent_buffer *eb,
 	       !(key->offset >> BTRFS_QGROUP_LEVEL_SHIFT);
 }
 
+static bool is_upper_info(struct corrupt *c, const struct extent_buffer *eb,
+			  int slot, const struct btrfs_key *key)
+{
+	return slot > 0 && (key->offset >> BTRFS_QGROUP_LEVEL_SHIFT);
+}
+
 static bool not_first(struct corrupt *c, const struct extent_buffer *eb,
 		      int slot, const struct btrfs_key *key)
 {
@@ -1424,6 +1442,12 @@ static int mode_qgroup_subvol(struct corrupt *c)
 {
 	return quota_delete(c, BTRFS_QGROUP_INFO_KEY, is_level0_info,
 			    "level-0 qgroup info item deleted");
+}
+
+static int mode_qgroup_upper(struct corrupt *c)
+{
+	return quota_delete(c, BTRFS_QGROUP_INFO_KEY, is_upper_info,
+			    "higher-level qgroup info item deleted");
 }
 
 static int quota_status_set(struct corrupt *c, u64 flags, u64 version)
@@ -1531,7 +1555,7 @@ static const struct mode modes[] = {
 	{ "fs-entry-location", mode_fs_entry_location, "dir-entry-location", "fs" },
 	{ "fs-entry-dup", mode_fs_entry_dup, "dir-entry-duplicate", "fs" },
 	{ "fs-index-entries", mode_fs_index_entries, "dir-index-entries", "fs" },
-	{ "fs-ref-no-entry", mode_fs_del_dir_index, "inode-ref-no-entry|dir-index-missing", "fs" },
+	{ "fs-ref-name", mode_fs_ref_name, "inode-ref-no-entry", "fs" },
 	{ "fs-extref-hash", mode_fs_extref_hash, "inode-extref-hash", "fs" },
 	{ "fs-overlap", mode_fs_overlap, "file-extent-overlap", "fs" },
 	{ "fs-gap", mode_fs_gap, "file-extent-gap", "fs" },
@@ -1544,6 +1568,7 @@ static const struct mode modes[] = {
 	{ "fs-orphan-linked", mode_fs_orphan_linked, "orphan-linked", "fs" },
 	{ "fs-root-dir", mode_fs_root_dir, "root-dir-bad", "fs" },
 	{ "fs-root-ref-entry", mode_fs_root_ref_entry, "root-ref-no-dir-entry", "fs" },
+	{ "fs-subvol-entry", mode_fs_root_ref_entry, "subvol-entry-unmatched", "fs" },
 	{ "qgroup-version", mode_qgroup_version, "qgroup-status-bad", "fs" },
 	{ "qgroup-inconsistent", mode_qgroup_inconsistent, "qgroup-inconsistent", "fs" },
 	{ "qgroup-rescan", mode_qgroup_rescan, "qgroup-rescan", "fs" },
@@ -1551,6 +1576,7 @@ static const struct mode modes[] = {
 	{ "qgroup-relation", mode_qgroup_relation, "qgroup-relation-unpaired", "fs" },
 	{ "qgroup-subvol", mode_qgroup_subvol, "qgroup-subvol-missing", "fs" },
 	{ "qgroup-counts", mode_qgroup_counts, "qgroup-counts", "fs" },
+	{ "qgroup-upper", mode_qgroup_upper, "qgroup-relation-bad", "fs" },
 };
 
 #define NR_MODES (sizeof(modes) / sizeof(modes[0]))
