@@ -6,7 +6,7 @@
 # directory tree (--rootdir, single metadata, 4 KiB nodes):
 #   - every input saved in tests/fuzz/corpus/ (inputs that once crashed
 #     the check) replays without a crash, sanitizer report or leak
-#   - a short fuzzing run (CHECK_LIBFUZZER_TIME seconds, default 15) finds
+#   - a short fuzzing run (CHECK_LIBFUZZER_TIME seconds, default 10) finds
 #     no crash, hang or leak; a crashing input is kept in tests/out/
 # Skipped with the reason when clang cannot build a libFuzzer program.
 # Longer by hand:
@@ -19,7 +19,7 @@
 
 FUZZER=$TEST_TOP/tests/fuzz/fuzz-check
 CORPUS=$TEST_TOP/tests/fuzz/corpus
-FUZZ_TIME=${CHECK_LIBFUZZER_TIME:-15}
+FUZZ_TIME=${CHECK_LIBFUZZER_TIME:-10}
 
 # Prints why libFuzzer programs cannot be built here, or nothing (and fails).
 why_no_libfuzzer() {
