@@ -10,7 +10,8 @@
  * (so a seed with single metadata is the useful kind).  Each input is
  *
  *   byte 0        flags: 1 keep the checksums wrong, 2 --check-data-csum,
- *                 4 --json, 8 a tiny memory budget (spilling)
+ *                 4 --json, 8 a tiny memory budget (spilling), 16 the
+ *                 first record damages the primary superblock
  *   then records  u16 block index, u16 offset, u8 length (1..16), bytes
  *
  * Block index and offset wrap around; at most 16 records.  The damaged
@@ -34,7 +35,7 @@
 
 static u8 *image;
 static size_t image_len;
-static u64 *blocks;		/* file offsets of tree blocks */
+static u64 *blocks;		/* file offsets of tree blocks, then the super */
 static size_t nr_blocks;
 static u32 nodesize;
 static u16 csum_type;
@@ -91,7 +92,7 @@ static void blocks_find(void)
 	if (nodesize < 4096 || nodesize > 65536 || (nodesize & (nodesize - 1)) ||
 	    !btrfs_csum_type_valid(csum_type))
 		die("the seed image has no usable superblock");
-	blocks = malloc((image_len / nodesize + 1) * sizeof(*blocks));
+	blocks = malloc((image_len / nodesize + 2) * sizeof(*blocks));
 	if (!blocks)
 		die("out of memory");
 	for (off = 0; off + nodesize <= image_len; off += nodesize)
@@ -99,6 +100,13 @@ static void blocks_find(void)
 			blocks[nr_blocks++] = off;
 	if (!nr_blocks)
 		die("no tree blocks found in the seed image");
+	blocks[nr_blocks] = BTRFS_SUPER_INFO_OFFSET;
+}
+
+/* Bytes of block b: a tree block, or the superblock. */
+static size_t block_size(size_t b)
+{
+	return b == nr_blocks ? BTRFS_SUPER_INFO_SIZE : nodesize;
 }
 
 static void write_at(const void *buf, size_t len, u64 off)
@@ -144,10 +152,10 @@ static u8 *edit_block(struct edit *edits, int *n, size_t b)
 	if (*n == MAX_EDITS)
 		return NULL;
 	edits[*n].block = b;
-	edits[*n].buf = malloc(nodesize);
+	edits[*n].buf = malloc(block_size(b));
 	if (!edits[*n].buf)
 		return NULL;
-	memcpy(edits[*n].buf, image + blocks[b], nodesize);
+	memcpy(edits[*n].buf, image + blocks[b], block_size(b));
 	return edits[(*n)++].buf;
 }
 
@@ -179,15 +187,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	flags = data[0];
 	while (p + 5 <= size) {
 		size_t b = (data[p] | (size_t)data[p + 1] << 8) % nr_blocks;
-		size_t off = (data[p + 2] | (size_t)data[p + 3] << 8) % nodesize;
+		size_t off;
 		size_t len = data[p + 4] % 16 + 1;
 		u8 *buf;
 
+		if ((flags & 16) && p == 1)
+			b = nr_blocks;
+		off = (data[p + 2] | (size_t)data[p + 3] << 8) % block_size(b);
 		p += 5;
 		if (len > size - p)
 			len = size - p;
-		if (len > nodesize - off)
-			len = nodesize - off;
+		if (len > block_size(b) - off)
+			len = block_size(b) - off;
 		buf = edit_block(edits, &n, b);
 		if (!buf)
 			break;
@@ -195,15 +206,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p += len;
 	}
 	for (i = 0; i < n; i++) {
+		size_t len = block_size(edits[i].block);
+
 		if (!(flags & 1))
 			btrfs_csum_data(csum_type, edits[i].buf + BTRFS_CSUM_SIZE,
-					nodesize - BTRFS_CSUM_SIZE, edits[i].buf);
-		write_at(edits[i].buf, nodesize, blocks[edits[i].block]);
+					len - BTRFS_CSUM_SIZE, edits[i].buf);
+		write_at(edits[i].buf, len, blocks[edits[i].block]);
 	}
 	run_check(flags);
 	for (i = 0; i < n; i++) {
-		write_at(image + blocks[edits[i].block], nodesize,
-			 blocks[edits[i].block]);
+		write_at(image + blocks[edits[i].block],
+			 block_size(edits[i].block), blocks[edits[i].block]);
 		free(edits[i].buf);
 	}
 	return 0;
