@@ -122,7 +122,7 @@ drop_caches() {
 	echo 3 > /proc/sys/vm/drop_caches
 }
 
-# measure MODE PIN TOOL ARGS...: "seconds KiB" of one run; MODE cold drops
+# measure MODE PIN TOOL ARGS...: "seconds KiB cpu-seconds" of one run; MODE cold drops
 # the page cache first; PIN 1 runs it on CPU 0 only.
 measure() {
 	local mode=$1 pin=$2 out
@@ -130,22 +130,28 @@ measure() {
 	out=$(mktemp /tmp/btrfs-dax-bench-check.XXXXXX)
 	[ "$mode" = cold ] && drop_caches
 	if [ "$pin" = 1 ]; then
-		/usr/bin/time -f '%e %M' -o "$out" taskset -c 0 "$@" >/dev/null 2>&1
+		/usr/bin/time -f '%e %M %U %S' -o "$out" taskset -c 0 "$@" >/dev/null 2>&1
 	else
-		/usr/bin/time -f '%e %M' -o "$out" "$@" >/dev/null 2>&1
+		/usr/bin/time -f '%e %M %U %S' -o "$out" "$@" >/dev/null 2>&1
 	fi
-	tail -n 1 "$out"
+	tail -n 1 "$out" | awk '{ print $1, $2, $3 + $4 }'
 	rm -f "$out"
 }
 
-# series MODE PIN RUNS TOOL ARGS...: "median-seconds max-KiB" over RUNS runs.
+# series MODE PIN RUNS TOOL ARGS...: "median-seconds max-KiB median-cpu"
+# over RUNS runs.
 series() {
-	local mode=$1 pin=$2 n=$3 i
+	local mode=$1 pin=$2 n=$3 i f t c m
 	shift 3
+	f=$(mktemp /tmp/btrfs-dax-bench-check.XXXXXX)
 	for ((i = 0; i < n; i++)); do
 		measure "$mode" "$pin" "$@"
-	done | sort -n | awk '{ t[NR] = $1; if ($2 > m) m = $2 }
-		END { print t[int((NR + 1) / 2)], m }'
+	done > "$f"
+	t=$(sort -n -k1,1 "$f" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	c=$(sort -n -k3,3 "$f" | awk '{ v[NR] = $3 } END { print v[int((NR + 1) / 2)] }')
+	m=$(awk '$2 > m { m = $2 } END { print m }' "$f")
+	rm -f "$f"
+	echo "$t $m $c"
 }
 
 # sanity: both tools run once (this also warms the cache); shows their verdicts.
@@ -166,10 +172,13 @@ sanity() {
 	rm -rf "$d"
 }
 
+# row CASE STOCK-S STOCK-KIB STOCK-CPU OURS-S OURS-KIB OURS-CPU
 row() {
-	awk -v c="$1" -v ss="$2" -v sr="$3" -v os="$4" -v orss="$5" 'BEGIN {
-		printf "%-12s %8.2f %8.2f %7.2fx %10.1f %10.1f %7.2fx\n", c, ss, os,
-			(os > 0 ? ss / os : 0), sr / 1024, orss / 1024,
+	awk -v c="$1" -v ss="$2" -v sr="$3" -v sc="$4" -v os="$5" -v orss="$6" \
+	    -v oc="$7" 'BEGIN {
+		printf "%-12s %7.2f %7.2f %6.2fx %7.2f %7.2f %6.2fx %9.1f %8.1f %6.2fx\n",
+			c, ss, os, (os > 0 ? ss / os : 0), sc, oc,
+			(oc > 0 ? sc / oc : 0), sr / 1024, orss / 1024,
 			(orss > 0 ? sr / orss : 0)
 	}'
 }
@@ -192,8 +201,9 @@ main() {
 	sanity
 	echo "cold: $cold_runs run(s) each after dropping caches;" \
 	     "warm: median of $runs runs"
-	printf "%-12s %8s %8s %8s %10s %10s %8s\n" case stock-s ours-s \
-		speed stock-MiB ours-MiB memory
+	echo "wall and CPU (user + system) seconds, peak RSS MiB; ratios are stock/ours"
+	printf "%-12s %7s %7s %7s %7s %7s %7s %9s %8s %7s\n" case stock-s ours-s \
+		speed stock-c ours-c cpu stock-MiB ours-MiB memory
 	if [ "$cold" = 1 ]; then
 		s=$(series cold 0 "$cold_runs" "$stock" check --readonly "$image")
 		o=$(series cold 0 "$cold_runs" "$ours" check "$image")
@@ -209,7 +219,7 @@ main() {
 	s=$(series warm 1 "$runs" "$stock" check --readonly "$image")
 	o=$(series warm 1 "$runs" "$ours" check "$image")
 	row "warm 1 core" $s $o
-	echo "speed and memory are stock/ours: above 1 means ours is faster or smaller"
+	echo "above 1 means ours is faster or smaller"
 }
 
 main

@@ -279,6 +279,16 @@ static inline void check_report(struct check_ctx *ctx, enum problem_id id,
 	problem_report(&ctx->log, id, pctx);
 }
 
+/* main.c: the defaults of the command's options. */
+void check_opts_init(struct check_opts *opts, struct btrfs_open_opts *open);
+/*
+ * main.c: opens the filesystem and checks it as the command does, printing
+ * on stdout and stderr (but without the mount test); the exit status.
+ */
+int check_devices(const char *const *paths, int n,
+		  const struct check_opts *opts,
+		  const struct btrfs_open_opts *open);
+
 /* Records that memory ran out; the check stops at the next opportunity. */
 void check_oom(struct check_ctx *ctx);
 /* vec_push() that stops the check on ENOMEM. */

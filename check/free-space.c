@@ -308,7 +308,8 @@ static void infos_vs_block_groups(struct check_ctx *ctx)
 				.bytenr = info[i].start, .len = info[i].len });
 			continue;
 		}
-		bg_space_check(ctx, bg, &info[i], &r[first], n);
+		/* No ranges at all: r is NULL, and NULL + 0 is undefined. */
+		bg_space_check(ctx, bg, &info[i], n ? &r[first] : NULL, n);
 	}
 	while (ri < ctx->fst_ranges.nr)
 		entry_orphan(ctx, &r[ri++]);

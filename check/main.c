@@ -73,6 +73,15 @@ static int parse_mem_budget(const char *arg, u64 *ret)
 	return 0;
 }
 
+void check_opts_init(struct check_opts *opts, struct btrfs_open_opts *open)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->super_mirror = -1;
+	opts->backup_root = -1;
+	btrfs_open_opts_init(open);
+	open->cache_limit = CHECK_CACHE_LIMIT;
+}
+
 static int parse_super(const char *arg, struct check_args *args)
 {
 	u64 num;
@@ -148,13 +157,10 @@ static int parse_options(const struct cmd_struct *cmd, int argc, char **argv,
 	};
 	int c, ret;
 
-	btrfs_open_opts_init(&args->open);
-	args->open.cache_limit = CHECK_CACHE_LIMIT;
+	check_opts_init(&args->opts, &args->open);
 	env = getenv("BTRFS_CHECK_MEM_BUDGET");
 	if (env && *env && parse_mem_budget(env, &args->opts.mem_budget))
 		return 1;
-	args->opts.super_mirror = -1;
-	args->opts.backup_root = -1;
 	while ((c = getopt_long(argc, argv, "s:bpr:", long_opts, NULL)) != -1) {
 		ret = parse_one(cmd, argv, c, args);
 		if (ret)
@@ -416,11 +422,29 @@ static int check_fs(struct btrfs_fs_info *fs_info, const struct check_opts *opts
 	return ret;
 }
 
+int check_devices(const char *const *paths, int n,
+		  const struct check_opts *opts,
+		  const struct btrfs_open_opts *open)
+{
+	struct btrfs_fs_info *fs_info;
+	int ret;
+
+	ret = btrfs_open_fs(paths, n, open, &fs_info);
+	if (ret) {
+		error("cannot open file system: %s",
+		      fs_info && fs_info->err[0] ? fs_info->err : strerror(-ret));
+		btrfs_close_fs(fs_info);
+		return 1;
+	}
+	ret = check_fs(fs_info, opts, paths[0]);
+	btrfs_close_fs(fs_info);
+	return ret;
+}
+
 static int cmd_check(const struct cmd_struct *cmd, int argc, char **argv)
 {
 	struct check_args args = { 0 };
 	const char *const *paths;
-	struct btrfs_fs_info *fs_info;
 	int n, ret;
 
 	ret = parse_options(cmd, argc, argv, &args);
@@ -441,16 +465,7 @@ static int cmd_check(const struct cmd_struct *cmd, int argc, char **argv)
 	if (args.opts.backup && backup_pick(paths, n, &args.open))
 		return 1;
 	args.opts.backup_root = args.open.backup_root;
-	ret = btrfs_open_fs(paths, n, &args.open, &fs_info);
-	if (ret) {
-		error("cannot open file system: %s",
-		      fs_info && fs_info->err[0] ? fs_info->err : strerror(-ret));
-		btrfs_close_fs(fs_info);
-		return 1;
-	}
-	ret = check_fs(fs_info, &args.opts, paths[0]);
-	btrfs_close_fs(fs_info);
-	return ret;
+	return check_devices(paths, n, &args.opts, &args.open);
 }
 
 static const char *const cmd_check_usage[] = {

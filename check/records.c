@@ -456,7 +456,6 @@ int check_ctx_init(struct check_ctx *ctx, struct btrfs_fs_info *fs_info,
 		.orphans = VEC_INIT(u64),
 		.dax_extents = VEC_INIT(struct dax_extent_rec),
 	};
-
 	u64 budget = opts->mem_budget ? opts->mem_budget :
 		     CHECK_MEM_BUDGET_DEFAULT;
 

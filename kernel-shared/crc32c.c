@@ -81,6 +81,76 @@ bool btrfs_crc32c_sse42_supported(void)
 	return __builtin_cpu_supports("sse4.2");
 }
 
+/*
+ * The crc32 instruction has a latency of three cycles but can start one a
+ * cycle, so long buffers are done as three interleaved streams of
+ * CRC_STRIDE bytes that are then joined.  The crc is linear: the crc of
+ * A then B is the crc of A followed by |B| zero bytes, xor the crc of B
+ * from zero.  crc32c_shift[k][b] is the first term for byte k of the crc
+ * and |B| = CRC_STRIDE.
+ */
+#define CRC_STRIDE 1024
+static u32 crc32c_shift[4][256];
+static pthread_once_t crc32c_shift_once = PTHREAD_ONCE_INIT;
+
+__attribute__((target("sse4.2")))
+static u32 crc32c_zeros(u32 crc)
+{
+	u64 c = crc;
+	int i;
+
+	for (i = 0; i < CRC_STRIDE / 8; i++)
+		c = _mm_crc32_u64(c, 0);
+	return (u32)c;
+}
+
+static void crc32c_shift_build(void)
+{
+	u32 basis[32];
+	int k, b, i;
+
+	for (i = 0; i < 32; i++)
+		basis[i] = crc32c_zeros(1U << i);
+	for (k = 0; k < 4; k++) {
+		for (b = 0; b < 256; b++) {
+			u32 v = 0;
+
+			for (i = 0; i < 8; i++)
+				if (b & (1 << i))
+					v ^= basis[8 * k + i];
+			crc32c_shift[k][b] = v;
+		}
+	}
+}
+
+static inline u32 crc32c_stride_shift(u32 crc)
+{
+	return crc32c_shift[0][crc & 0xff] ^ crc32c_shift[1][(crc >> 8) & 0xff] ^
+	       crc32c_shift[2][(crc >> 16) & 0xff] ^ crc32c_shift[3][crc >> 24];
+}
+
+__attribute__((target("sse4.2")))
+static u64 crc32c_three_streams(u64 crc, const u8 *p, size_t rounds)
+{
+	while (rounds--) {
+		u64 a = crc, b = 0, c = 0, w;
+		int i;
+
+		for (i = 0; i < CRC_STRIDE; i += 8) {
+			memcpy(&w, p + i, sizeof(w));
+			a = _mm_crc32_u64(a, w);
+			memcpy(&w, p + CRC_STRIDE + i, sizeof(w));
+			b = _mm_crc32_u64(b, w);
+			memcpy(&w, p + 2 * CRC_STRIDE + i, sizeof(w));
+			c = _mm_crc32_u64(c, w);
+		}
+		crc = crc32c_stride_shift((u32)a) ^ (u32)b;
+		crc = crc32c_stride_shift((u32)crc) ^ (u32)c;
+		p += 3 * CRC_STRIDE;
+	}
+	return crc;
+}
+
 __attribute__((target("sse4.2")))
 u32 btrfs_crc32c_sse42(u32 crc, const void *data, size_t len)
 {
@@ -93,6 +163,14 @@ u32 btrfs_crc32c_sse42(u32 crc, const void *data, size_t len)
 		len--;
 	}
 	crc64 = crc;
+	if (len >= 3 * CRC_STRIDE) {
+		size_t rounds = len / (3 * CRC_STRIDE);
+
+		pthread_once(&crc32c_shift_once, crc32c_shift_build);
+		crc64 = crc32c_three_streams(crc64, p, rounds);
+		p += rounds * 3 * CRC_STRIDE;
+		len -= rounds * 3 * CRC_STRIDE;
+	}
 	while (len >= 8) {
 		u64 word;
 

@@ -621,9 +621,11 @@ int tree_block_read(struct btrfs_fs_info *fs_info, u64 bytenr,
 		*ret_eb = eb;
 		return 0;
 	}
-	eb = calloc(1, sizeof(*eb) + nodesize);
+	/* The read fills the data, or the buffer is thrown away. */
+	eb = malloc(sizeof(*eb) + nodesize);
 	if (!eb)
 		return -ENOMEM;
+	memset(eb, 0, sizeof(*eb));
 	eb->start = bytenr;
 	eb->len = nodesize;
 	eb->refs = 1;

@@ -11,4 +11,5 @@ apt-get install -y -qq --no-install-recommends \
 	uuid-dev libblkid-dev zlib1g-dev libzstd-dev liblzo2-dev \
 	libxxhash-dev libgcrypt20-dev python3-docutils \
 	btrfs-progs attr e2fsprogs util-linux kmod hyperfine time \
+	clang libclang-rt-14-dev \
 	>/dev/null
