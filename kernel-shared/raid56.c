@@ -307,9 +307,8 @@ static int dev_pread_full(struct btrfs_device *dev, u8 *buf, u64 len, u64 off)
 	return 0;
 }
 
-int raid56_read_rebuild(struct btrfs_fs_info *fs_info,
-			const struct chunk_map *map, u64 logical, u8 *buf,
-			u64 len, int mirror)
+int raid56_rebuild(const struct chunk_map *map, u64 logical, u8 *buf,
+		   u64 len, int also)
 {
 	u32 nparity = chunk_map_nparity(map);
 	u32 ndata = map->num_stripes - nparity, nb = map->num_stripes, i;
@@ -319,7 +318,8 @@ int raid56_read_rebuild(struct btrfs_fs_info *fs_info,
 	u8 *mem;
 	int ret = 0;
 
-	if (!nparity || mirror < 1 || (u32)mirror > nparity)
+	if (!nparity || logical < map->logical ||
+	    logical - map->logical >= map->length)
 		return -EINVAL;
 	off = logical - map->logical;
 	stripe_nr = off / map->stripe_len;
@@ -328,6 +328,10 @@ int raid56_read_rebuild(struct btrfs_fs_info *fs_info,
 		return -EINVAL;
 	round = stripe_nr / ndata;
 	target = (u32)(stripe_nr % ndata);
+	if (also >= (int)nb || (u32)also == target)
+		also = -1;
+	if (also >= 0 && nparity < 2)
+		return -EINVAL;
 
 	blocks = calloc(nb, sizeof(*blocks));
 	mem = malloc(nb * len);
@@ -340,7 +344,7 @@ int raid56_read_rebuild(struct btrfs_fs_info *fs_info,
 	for (i = 0; i < nb; i++) {
 		struct btrfs_io_copy c;
 
-		if (i == target || (mirror == 2 && i == ndata))
+		if (i == target || (int)i == also)
 			continue;
 		raid56_place(map, round, i, &c);
 		ret = dev_pread_full(c.stripe->dev, blocks[i], len,
@@ -348,11 +352,22 @@ int raid56_read_rebuild(struct btrfs_fs_info *fs_info,
 		if (ret)
 			goto out;
 	}
-	(void)fs_info;
-	ret = raid56_recover(ndata, nparity, len, blocks, (int)target,
-			     mirror == 2 ? (int)ndata : -1);
+	ret = raid56_recover(ndata, nparity, len, blocks, (int)target, also);
 out:
 	free(blocks);
 	free(mem);
 	return ret;
+}
+
+int raid56_read_rebuild(struct btrfs_fs_info *fs_info,
+			const struct chunk_map *map, u64 logical, u8 *buf,
+			u64 len, int mirror)
+{
+	u32 nparity = chunk_map_nparity(map);
+
+	(void)fs_info;
+	if (!nparity || mirror < 1 || (u32)mirror > nparity)
+		return -EINVAL;
+	return raid56_rebuild(map, logical, buf, len,
+			      mirror == 2 ? (int)(map->num_stripes - nparity) : -1);
 }

@@ -36,6 +36,14 @@ void raid56_place(const struct chunk_map *map, u64 round, u32 pos,
 		  struct btrfs_io_copy *copy);
 
 /*
+ * Rebuilds [logical, logical+len) (within one stripe_len piece) of a
+ * RAID5/6 chunk from the other blocks of its full stripe, taking block
+ * 'also' (a position as above, -1 for none) as failed too.
+ */
+int raid56_rebuild(const struct chunk_map *map, u64 logical, u8 *buf,
+		   u64 len, int also);
+
+/*
  * Reads [logical, logical+len) of a RAID5/6 chunk (within one stripe_len
  * piece) by rebuilding it from the other stripes: mirror 1 from P, mirror 2
  * (RAID6) from Q without P.
