@@ -183,7 +183,7 @@ fs_root_block() {
 # ------------------------------------------------------------ the tests
 
 run_profile() {
-	local prof=$1 n=$2 why root a img phys sum l0 l1 p
+	local prof=$1 n=$2 root a img phys sum l0 l1 p pq
 	T=scrub-raid56-$prof
 	: > "$work/smashed"
 	if ! make_fs "$prof" "$n" > "$work/why"; then
@@ -265,6 +265,8 @@ run_profile() {
 			fail "$T: parity$p" "stock map-logical printed no mirror $p" "$work/map.$l0"
 			continue
 		fi
+		pq=P
+		[ "$p" = 3 ] && pq=Q
 		smash "parity$p" "$img" "$phys" 4096
 		sum=$(images_sum)
 		scrub "parity$p-ro" start -r || return
@@ -272,9 +274,9 @@ run_profile() {
 		scrub "parity$p" start || return
 		expect "parity$p" "exit status" "$STATUS" 0 "$work/parity$p.out"
 		has "parity$p" "parity error at the smashed place" \
-			"^error: parity [PQ] of full stripe .* \(devid [0-9]+ physical $phys\): [PQ] does not match"
+			"^error: parity $pq of full stripe .* \(devid [0-9]+ physical $phys\): $pq does not match"
 		has "parity$p" "owner is parity" "parity: full stripe at logical"
-		has "parity$p" "fixed" "^fixed: parity [PQ] devid [0-9]+ physical $phys len 4096"
+		has "parity$p" "fixed" "^fixed: parity $pq devid [0-9]+ physical $phys len 4096"
 		same "parity$p" && pass "$T: parity$p: the parity is back" ||
 			fail "$T: parity$p: the parity is back"
 		scrub "parity$p-again" start -R || return

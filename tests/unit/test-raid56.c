@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "tests/unit/tap.h"
 #include "kernel-shared/raid56.h"
 
@@ -49,6 +50,126 @@ static u8 rnd8(void)
 {
 	rng = rng * 1103515245u + 12345u;
 	return (u8)(rng >> 16);
+}
+
+static ssize_t t_pread(void *priv, void *buf, size_t len, u64 off)
+{
+	return pread((int)(long)priv, buf, len, (off_t)off);
+}
+
+static const struct btrfs_io_ops t_ops = { .pread = t_pread };
+
+/*
+ * A RAID5 or RAID6 chunk over temporary files: data written where
+ * chunk_map_locate() puts it, parity computed by the reference and put
+ * at the rotating places (P after the round's data, Q after P).  Then one
+ * data stripe piece is destroyed on disk: mirror 0 reads the damage,
+ * mirrors 1 and 2 (RAID6) rebuild the original.
+ */
+static void test_read_rebuild(u32 nstripes, u32 nparity)
+{
+	const u64 sl = 64 * 1024, rounds = 3;
+	u32 ndata = nstripes - nparity, i, r, x;
+	u64 len = rounds * ndata * sl, off;
+	struct btrfs_fs_info *fs = calloc(1, sizeof(*fs));
+	struct btrfs_device *devs = calloc(nstripes, sizeof(*devs));
+	struct chunk_map *map = calloc(1, sizeof(*map) +
+				       nstripes * sizeof(map->stripes[0]));
+	u8 *data = malloc(len), *got = malloc(sl), *p = malloc(sl), *q = malloc(sl);
+	u8 *dp[16];
+	int fd[16], m, copies_ok, direct_bad = 1, rebuilt_ok = 1;
+
+	map->logical = 1ULL << 30;
+	map->length = len;
+	map->type = BTRFS_BLOCK_GROUP_DATA |
+		    (nparity == 1 ? BTRFS_BLOCK_GROUP_RAID5 : BTRFS_BLOCK_GROUP_RAID6);
+	map->stripe_len = sl;
+	map->num_stripes = nstripes;
+	map->sub_stripes = 1;
+	for (i = 0; i < nstripes; i++) {
+		char path[] = "/tmp/raid56-XXXXXX";
+
+		fd[i] = mkstemp(path);
+		unlink(path);
+		devs[i].devid = i + 1;
+		devs[i].ops = &t_ops;
+		devs[i].io_priv = (void *)(long)fd[i];
+		map->stripes[i].devid = i + 1;
+		map->stripes[i].physical = (u64)(i + 1) * 1024 * 1024;
+		map->stripes[i].dev = &devs[i];
+	}
+	for (off = 0; off < len; off++)
+		data[off] = rnd8();
+	for (off = 0; off < len; off += sl) {
+		struct btrfs_io_copy c;
+		u64 contig;
+
+		chunk_map_locate(map, map->logical + off, 0, &c, &contig);
+		if (pwrite(fd[c.stripe->devid - 1], data + off, sl,
+			   (off_t)c.physical) != (ssize_t)sl)
+			tap_ok(0, "write a data stripe");
+	}
+	for (r = 0; r < rounds; r++) {
+		u8 *pq[2] = { p, q };
+
+		for (i = 0; i < ndata; i++)
+			dp[i] = data + (r * ndata + i) * sl;
+		ref_pq(ndata, sl, dp, p, q);
+		for (i = 0; i < nparity; i++) {
+			u32 idx = (r + ndata + i) % nstripes;
+
+			if (pwrite(fd[idx], pq[i], sl,
+				   (off_t)(map->stripes[idx].physical + r * sl)) !=
+			    (ssize_t)sl)
+				tap_ok(0, "write a parity stripe");
+		}
+	}
+	copies_ok = chunk_map_read_mirrors(map) == (int)nparity + 1 &&
+		    chunk_map_num_copies(map) == 1;
+	tap_ok(copies_ok, "%u stripes, %u parity: %d read mirrors, one placed copy",
+	       nstripes, nparity, chunk_map_read_mirrors(map));
+	tap_ok(chunk_map_insert(fs, map) == 0, "map inserted");
+	fs->devices = &devs[0];
+	for (i = 0; i + 1 < nstripes; i++)
+		devs[i].next = &devs[i + 1];
+
+	/* every data piece destroyed in turn */
+	for (x = 0; x < rounds * ndata; x++) {
+		struct btrfs_io_copy c;
+		u64 contig, lg = map->logical + x * sl;
+		u8 junk[512];
+
+		memset(junk, 0xee, sizeof(junk));
+		chunk_map_locate(map, lg, 0, &c, &contig);
+		if (pwrite(fd[c.stripe->devid - 1], junk, sizeof(junk),
+			   (off_t)(c.physical + 1000)) != (ssize_t)sizeof(junk))
+			tap_ok(0, "damage");
+		if (btrfs_read_logical(fs, lg, got, sl, 0) ||
+		    !memcmp(got, data + x * sl, sl))
+			direct_bad = 0;
+		for (m = 1; m <= (int)nparity; m++)
+			if (btrfs_read_logical(fs, lg + 100, got, sl - 200, m) ||
+			    memcmp(got, data + x * sl + 100, sl - 200))
+				rebuilt_ok = 0;
+		if (pwrite(fd[c.stripe->devid - 1], data + x * sl + 1000,
+			   sizeof(junk), (off_t)(c.physical + 1000)) !=
+		    (ssize_t)sizeof(junk))
+			tap_ok(0, "undo the damage");
+	}
+	tap_ok(direct_bad, "%u stripes: mirror 0 reads the damaged bytes", nstripes);
+	tap_ok(rebuilt_ok, "%u stripes: every rebuilt mirror reads the original", nstripes);
+	tap_ok(btrfs_read_logical(fs, map->logical, got, 16, (int)nparity + 1) != 0,
+	       "%u stripes: a mirror past the parity is refused", nstripes);
+	for (i = 0; i < nstripes; i++)
+		close(fd[i]);
+	chunk_map_remove(fs, map->logical);
+	free(fs->chunks);
+	free(fs);
+	free(devs);
+	free(data);
+	free(got);
+	free(p);
+	free(q);
 }
 
 int main(void)
@@ -125,5 +246,9 @@ int main(void)
 		free(rp);
 		free(rq);
 	}
+	test_read_rebuild(3, 1);
+	test_read_rebuild(5, 1);
+	test_read_rebuild(4, 2);
+	test_read_rebuild(6, 2);
 	return tap_done();
 }
