@@ -174,6 +174,15 @@ file_extent() {
 		inext && /extent data disk byte/ { print $5; exit }'
 }
 
+# chunk_start LOGICAL: the start of the chunk holding LOGICAL (stock
+# dump-tree of the chunk tree).
+chunk_start() {
+	"$STOCK_BTRFS" inspect-internal dump-tree -t chunk "${IMGS[@]}" 2>/dev/null |
+		awk -v l="$1" '
+		/CHUNK_ITEM/ { s = $6; sub(/\)/, "", s) }
+		$1 == "length" && s != "" && l >= s + 0 && l < s + $2 { print s; exit }'
+}
+
 # The fs tree's root block (stock dump-tree).
 fs_root_block() {
 	"$STOCK_BTRFS" inspect-internal dump-tree -t fs "${IMGS[@]}" 2>/dev/null |
@@ -183,7 +192,7 @@ fs_root_block() {
 # ------------------------------------------------------------ the tests
 
 run_profile() {
-	local prof=$1 n=$2 root a img phys sum l0 l1 p pq
+	local prof=$1 n=$2 root a img phys sum l0 l1 p pq cs nd sn
 	T=scrub-raid56-$prof
 	: > "$work/smashed"
 	if ! make_fs "$prof" "$n" > "$work/why"; then
@@ -196,10 +205,19 @@ run_profile() {
 		fail "$T: setup" "no fs tree root or extent of a in stock dump-tree"
 		return
 	fi
-	# A data stripe piece of a: the start of a's extent, and the next
-	# piece (another data stripe of the same full stripe when aligned).
-	l0=$a
-	l1=$((a + 65536))
+	# Two data stripe pieces of a in one full stripe: the first piece of
+	# a full stripe inside a's 3 MiB extent, and the next one.
+	cs=$(chunk_start "$a")
+	if [ -z "$cs" ]; then
+		fail "$T: setup" "no chunk holds $a in stock's chunk tree"
+		return
+	fi
+	nd=$((n - 1))
+	[ "$prof" = raid6 ] && nd=$((n - 2))
+	sn=$(((a - cs + 65535) / 65536))
+	while [ $((sn % nd)) != 0 ]; do sn=$((sn + 1)); done
+	l0=$((cs + sn * 65536))
+	l1=$((l0 + 65536))
 	loops_up || { fail "$T: losetup"; return; }
 	map "$root" "$l0" "$l1"
 	loops_down
