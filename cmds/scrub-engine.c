@@ -10,6 +10,11 @@
  * checksums of a chunk loaded in one pass over the csum tree.  Data without
  * checksums (nodatasum, DAX files) is read whole: a read error is the only
  * damage that can be seen there.
+ *
+ * RAID5/6 chunks have one copy of their data: a bad data sector or tree
+ * block there is rebuilt from the rest of its full stripe (raid56.c), and
+ * a last pass recomputes the parity of every full stripe in use and
+ * compares it with P and Q on disk.
  */
 #include <errno.h>
 #include <fcntl.h>
