@@ -249,6 +249,8 @@ run_profile() {
 	scrub meta-ro start -r || return
 	expect meta-ro "-r: bytes identical" "$(images_sum)" "$sum"
 	has meta-ro "-r: correctable" "^correctable .*: tree block $root copy 1\$"
+	expect meta-ro "-r: the parity of the unrepaired block is not blamed" \
+		"$(grep -c '^error: parity' "$work/meta-ro.out")" 0 "$work/meta-ro.out"
 	scrub meta start || return
 	expect meta "exit status" "$STATUS" 0 "$work/meta.out"
 	has meta "error names the block" "^error: tree block $root .*tree 5 copy 1"
