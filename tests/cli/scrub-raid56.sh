@@ -22,6 +22,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/../common.sh"
 
 T=scrub-raid56
+PROBE=$TEST_TOP/tests/tools/libbtrfs-probe
 
 expect() {
 	if [ "$3" = "$4" ]; then
@@ -155,6 +156,7 @@ make_fs() {
 	       sync &&
 	       (cd "$mnt" && find . -type f | sort | xargs sha256sum) > "$work/sums" &&
 	       stat -c '%i' "$mnt/a" > "$work/ino.a" &&
+	       stat -c '%i %s %h %f' "$mnt/d/f300" > "$work/stat.f300" &&
 	       fs_umount "$mnt"; }; then
 		fs_umount "$mnt" 2>/dev/null
 		loops_down
@@ -245,6 +247,14 @@ run_profile() {
 	expect meta "our check reads through the damage: same report as before" \
 		"$(diff "$work/check.before" "$work/meta.check" > "$work/meta.check.diff"; echo $?)" 0 \
 		"$work/meta.check.diff"
+	# libbtrfs (tests/tools/libbtrfs-probe) reads through it too: the
+	# kernel's stat of a file
+	if [ -x "$PROBE" ]; then
+		"$PROBE" $(printf -- '-d %s ' "${IMGS[@]:1}") "${IMGS[0]}" \
+			stat /d/f300 > "$work/meta.probe" 2>&1
+		expect meta "libbtrfs reads through the damage: stat as the kernel's" \
+			"$(cat "$work/meta.probe")" "$(cat "$work/stat.f300")" "$work/meta.probe"
+	fi
 	sum=$(images_sum)
 	scrub meta-ro start -r || return
 	expect meta-ro "-r: bytes identical" "$(images_sum)" "$sum"
