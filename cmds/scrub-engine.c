@@ -10,6 +10,11 @@
  * checksums of a chunk loaded in one pass over the csum tree.  Data without
  * checksums (nodatasum, DAX files) is read whole: a read error is the only
  * damage that can be seen there.
+ *
+ * RAID5/6 chunks have one copy of their data: a bad data sector or tree
+ * block there is rebuilt from the rest of its full stripe (raid56.c), and
+ * a last pass recomputes the parity of every full stripe in use and
+ * compares it with P and Q on disk.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +25,7 @@
 #include <unistd.h>
 #include "cmds/scrub.h"
 #include "kernel-shared/csum.h"
+#include "kernel-shared/raid56.h"
 
 /* One read of a run of data extents. */
 #define SCRUB_IO_SIZE	(4ULL << 20)
@@ -243,38 +249,23 @@ static enum scrub_counter type_counter(enum scrub_err_type t)
 		__ret;							\
 	})
 
-/* Walks inline refs: the first tree root, or the first data owner. */
-static void inline_refs_parse(const u8 *ref, const u8 *end, u64 *tree,
+/*
+ * The first tree root and the first data owner among an extent item's
+ * inline references, through the shared decoder (kernel-shared/backref.c).
+ */
+static void inline_refs_first(const u8 *item, u32 size, u32 start, u64 *tree,
 			      u64 *root, u64 *ino)
 {
-	while (ref < end) {
-		u8 type = *ref;
-		size_t sz;
+	struct extent_ref ref;
+	u32 cur = start;
 
-		if (type == BTRFS_EXTENT_DATA_REF_KEY)
-			sz = 1 + sizeof(struct btrfs_extent_data_ref);
-		else if (type == BTRFS_SHARED_DATA_REF_KEY)
-			sz = sizeof(struct btrfs_extent_inline_ref) +
-			     sizeof(struct btrfs_shared_data_ref);
-		else if (type == BTRFS_TREE_BLOCK_REF_KEY ||
-			 type == BTRFS_SHARED_BLOCK_REF_KEY ||
-			 type == BTRFS_EXTENT_OWNER_REF_KEY)
-			sz = sizeof(struct btrfs_extent_inline_ref);
-		else
-			return;
-		if ((size_t)(end - ref) < sz)
-			return;
-		if (type == BTRFS_TREE_BLOCK_REF_KEY && tree && !*tree)
-			*tree = btrfs_extent_inline_ref_offset(
-				(const struct btrfs_extent_inline_ref *)ref);
-		if (type == BTRFS_EXTENT_DATA_REF_KEY && root && !*root) {
-			const struct btrfs_extent_data_ref *dr =
-				(const struct btrfs_extent_data_ref *)(ref + 1);
-
-			*root = btrfs_extent_data_ref_root(dr);
-			*ino = btrfs_extent_data_ref_objectid(dr);
+	while (extent_inline_ref_next(item, size, &cur, &ref) == 0) {
+		if (ref.type == BTRFS_TREE_BLOCK_REF_KEY && tree && !*tree)
+			*tree = ref.root;
+		if (ref.type == BTRFS_EXTENT_DATA_REF_KEY && root && !*root) {
+			*root = ref.root;
+			*ino = ref.ino;
 		}
-		ref += sz;
 	}
 }
 
@@ -282,38 +273,33 @@ static int extent_item_add(struct extent_lists *xl,
 			   const struct extent_buffer *leaf, int slot,
 			   const struct btrfs_key *key)
 {
-	u32 size = eb_item_size(leaf, slot);
-	const u8 *p = eb_item_ptr(leaf, slot), *end = p + size, *ref;
+	u32 size = eb_item_size(leaf, slot), start;
+	const u8 *p = eb_item_ptr(leaf, slot);
 	const struct btrfs_extent_item *ei = (const void *)p;
+	struct extent_ref kref;
 	u64 flags;
 
 	if (key->type == BTRFS_EXTENT_DATA_REF_KEY && xl->nd &&
 	    xl->d[xl->nd - 1].bytenr == key->objectid &&
 	    !xl->d[xl->nd - 1].root &&
-	    size >= sizeof(struct btrfs_extent_data_ref)) {
-		const struct btrfs_extent_data_ref *dr = (const void *)p;
-
-		xl->d[xl->nd - 1].root = btrfs_extent_data_ref_root(dr);
-		xl->d[xl->nd - 1].ino = btrfs_extent_data_ref_objectid(dr);
+	    extent_keyed_ref_decode(key, p, size, &kref) == 0) {
+		xl->d[xl->nd - 1].root = kref.root;
+		xl->d[xl->nd - 1].ino = kref.ino;
 		return 0;
 	}
 	if ((key->type != BTRFS_EXTENT_ITEM_KEY &&
 	     key->type != BTRFS_METADATA_ITEM_KEY) || size < sizeof(*ei))
 		return 0;
 	flags = btrfs_extent_flags(ei);
-	ref = p + sizeof(*ei);
+	start = extent_item_refs_start(key, flags);
+	if (start > size)
+		return 0;
 	if (flags & BTRFS_EXTENT_FLAG_TREE_BLOCK) {
 		struct tree_ext *t;
 		int level = (int)key->offset;
 
-		if (key->type == BTRFS_EXTENT_ITEM_KEY) {
-			if ((size_t)(end - ref) <
-			    sizeof(struct btrfs_tree_block_info))
-				return 0;
-			level = btrfs_tree_block_level(
-				(const struct btrfs_tree_block_info *)ref);
-			ref += sizeof(struct btrfs_tree_block_info);
-		}
+		if (key->type == BTRFS_EXTENT_ITEM_KEY)
+			level = btrfs_tree_block_level((const void *)(ei + 1));
 		if (LIST_GROW(xl->t, xl->nt, xl->at))
 			return -ENOMEM;
 		t = &xl->t[xl->nt++];
@@ -321,7 +307,7 @@ static int extent_item_add(struct extent_lists *xl,
 		t->gen = btrfs_extent_generation(ei);
 		t->level = level;
 		t->tree = 0;
-		inline_refs_parse(ref, end, &t->tree, NULL, NULL);
+		inline_refs_first(p, size, start, &t->tree, NULL, NULL);
 	} else if ((flags & BTRFS_EXTENT_FLAG_DATA) &&
 		   key->type == BTRFS_EXTENT_ITEM_KEY && key->offset) {
 		struct data_ext *d;
@@ -333,7 +319,7 @@ static int extent_item_add(struct extent_lists *xl,
 		d->bytenr = key->objectid;
 		d->len = key->offset;
 		d->dax = -1;
-		inline_refs_parse(ref, end, NULL, &d->root, &d->ino);
+		inline_refs_first(p, size, start, NULL, &d->root, &d->ino);
 	}
 	return 0;
 }
@@ -475,6 +461,41 @@ static int supers_scrub_dev(struct scrub_ctx *sc, struct scrub_dev *sd)
 	return 0;
 }
 
+/* ------------------------------------------------------ RAID5/6 rebuild */
+
+typedef bool (*rebuild_ok_fn)(void *arg, const u8 *buf);
+
+/*
+ * Rebuilds [logical, logical+len) of a RAID5/6 chunk (within one stripe
+ * piece) into buf from parity: from P, then (RAID6) from Q without P, then
+ * taking each other data stripe as bad too.  ok() judges each try.
+ */
+static bool raid56_try(const struct chunk_map *map, u64 logical, u8 *buf,
+		       u64 len, rebuild_ok_fn ok, void *arg)
+{
+	u32 np = chunk_map_nparity(map), ndata;
+	u64 off;
+	int also;
+
+	if (!np)
+		return false;
+	off = logical - map->logical;
+	if (off % map->stripe_len + len > map->stripe_len)
+		return false;
+	if (!raid56_rebuild(map, logical, buf, len, -1) && ok(arg, buf))
+		return true;
+	if (np < 2)
+		return false;
+	ndata = map->num_stripes - np;
+	if (!raid56_rebuild(map, logical, buf, len, (int)ndata) && ok(arg, buf))
+		return true;
+	for (also = 0; also < (int)ndata; also++)
+		if ((u64)also != (off / map->stripe_len) % ndata &&
+		    !raid56_rebuild(map, logical, buf, len, also) && ok(arg, buf))
+			return true;
+	return false;
+}
+
 /* -------------------------------------------------------- tree blocks */
 
 /* Reads copy 'mirror' of [logical, logical+len) into buf. */
@@ -532,6 +553,22 @@ static int tree_copy_check(struct scrub_ctx *sc, const struct tree_ext *t,
 	return 0;
 }
 
+struct tree_rebuild_arg {
+	struct scrub_ctx *sc;
+	const struct tree_ext *t;
+	struct extent_buffer *eb;
+};
+
+static bool tree_rebuild_ok(void *arg, const u8 *buf)
+{
+	struct tree_rebuild_arg *a = arg;
+	char why[160];
+
+	(void)buf;	/* a->eb->data */
+	why[0] = '\0';
+	return tree_copy_check(a->sc, a->t, a->eb, 0, why, sizeof(why)) == 0;
+}
+
 static int tree_block_scrub(struct scrub_ctx *sc, const struct tree_ext *t,
 			    struct extent_buffer **ebs)
 {
@@ -570,6 +607,16 @@ static int tree_block_scrub(struct scrub_ctx *sc, const struct tree_ext *t,
 		if (!state[i] && good < 0)
 			good = i;
 		progress(sc, nodesize);
+	}
+	if (good < 0 && ncopies == 1 && ncopies < BTRFS_MAX_MIRRORS &&
+	    chunk_map_nparity(map)) {
+		struct tree_rebuild_arg arg = { sc, t, ebs[1] };
+
+		ebs[1]->start = t->bytenr;
+		ebs[1]->len = nodesize;
+		if (raid56_try(map, t->bytenr, ebs[1]->data, nodesize,
+			       tree_rebuild_ok, &arg))
+			good = 1;
 	}
 	for (i = 0; i < ncopies; i++) {
 		struct scrub_err *e;
@@ -871,8 +918,26 @@ static int data_err_note(struct scrub_ctx *sc, s64 *open,
 	return 0;
 }
 
+struct data_rebuild_arg {
+	struct btrfs_fs_info *fs_info;
+	const u8 *want;		/* NULL: no checksum, any rebuild will do */
+};
+
+static bool data_rebuild_ok(void *arg, const u8 *buf)
+{
+	struct data_rebuild_arg *a = arg;
+	u8 got[BTRFS_CSUM_SIZE];
+
+	if (!a->want)
+		return true;
+	return !btrfs_csum_data(a->fs_info->sb.csum_type, buf,
+				a->fs_info->sb.sectorsize, got) &&
+	       !memcmp(got, a->want, a->fs_info->sb.csum_size);
+}
+
 /* Verifies (and repairs) the sectors [from, to) of one extent in a piece. */
 static int data_sectors_check(struct scrub_ctx *sc, struct dax_cache *dc,
+			      const struct chunk_map *map,
 			      struct data_ext *d, const struct chunk_csums *cc,
 			      struct mirror_buf *mbs, int ncopies, u64 pos,
 			      u64 from, u64 to, s64 *open)
@@ -880,6 +945,8 @@ static int data_sectors_check(struct scrub_ctx *sc, struct dax_cache *dc,
 	struct btrfs_fs_info *fs_info = sc->fs_info;
 	u32 ss = fs_info->sb.sectorsize, cs = fs_info->sb.csum_size;
 	u16 ctype = fs_info->sb.csum_type;
+	u8 *rebuilt = NULL;
+	const u8 *src;
 	u64 s;
 	int m, ret;
 
@@ -902,6 +969,20 @@ static int data_sectors_check(struct scrub_ctx *sc, struct dax_cache *dc,
 			if (!st[m] && good < 0)
 				good = m;
 		}
+		src = good >= 0 ? mbs[good].buf + off : NULL;
+		if (good < 0 && ncopies == 1 && chunk_map_nparity(map)) {
+			struct data_rebuild_arg arg = {
+				fs_info, has ? want : NULL
+			};
+
+			if (!rebuilt)
+				rebuilt = malloc(ss);
+			if (!rebuilt)
+				return -ENOMEM;
+			if (raid56_try(map, s, rebuilt, ss, data_rebuild_ok,
+				       &arg))
+				src = rebuilt;
+		}
 		for (m = 0; m < ncopies; m++) {
 			const struct read_seg *seg = seg_find(&mbs[m], s);
 			u64 devid = seg && seg->dev ? seg->dev->devid : 0;
@@ -916,23 +997,25 @@ static int data_sectors_check(struct scrub_ctx *sc, struct dax_cache *dc,
 				}
 				continue;
 			}
-			if (good < 0)
+			if (!src)
 				fix = SF_NONE;
 			else if (sc->readonly)
 				fix = SF_READONLY;
 			else if (!seg || !seg->dev)
 				fix = SF_FAILED;
 			else
-				fix = dev_write_sync(sc, devid,
-					mbs[good].buf + off, ss,
+				fix = dev_write_sync(sc, devid, src, ss,
 					seg->physical + (s - seg->logical)) ?
 				      SF_FAILED : SF_FIXED;
 			ret = data_err_note(sc, &open[m], (enum scrub_err_type)(st[m] - 1),
 					    fix, s, m, seg, mbs[m].err);
-			if (ret)
+			if (ret) {
+				free(rebuilt);
 				return ret;
+			}
 		}
 	}
+	free(rebuilt);
 	return 0;
 }
 
@@ -1007,7 +1090,8 @@ static int data_run_scrub(struct scrub_ctx *sc, struct dax_cache *dc,
 
 			if (to > pos + len)
 				to = pos + len;
-			ret = data_sectors_check(sc, dc, &d[i], cc, mbs, ncopies,
+			ret = data_sectors_check(sc, dc, map, &d[i], cc, mbs,
+						 ncopies,
 						 pos, from, to, open);
 			if (ret)
 				return ret;
@@ -1099,6 +1183,203 @@ out:
 	return ret;
 }
 
+/* ---------------------------------------------------- RAID5/6 parity */
+
+/* Marks the pieces of [logical, logical+len) in a chunk's round map. */
+static void round_mark(const struct chunk_map *map, u8 *mark, u32 ss,
+		       u64 logical, u64 len, u8 val)
+{
+	u32 ndata = chunk_map_data_stripes(map);
+	u64 spr = map->stripe_len / ss, end = logical + len, l;
+
+	if (logical < map->logical)
+		logical = map->logical;
+	if (end > map->logical + map->length)
+		end = map->logical + map->length;
+	for (l = logical - logical % ss; l < end; l += ss) {
+		u64 off = l - map->logical, stripe_nr = off / map->stripe_len;
+		u64 idx = stripe_nr / ndata * spr +
+			  off % map->stripe_len / ss;
+
+		if (mark[idx] < val)
+			mark[idx] = val;
+	}
+}
+
+/* Notes a run [k0, k1) of bad sectors of parity block 'which' (1 P, 2 Q). */
+static int parity_err(struct scrub_ctx *sc, const struct chunk_map *map,
+		      u64 round, int which, u32 k0, u32 k1,
+		      enum scrub_err_type type, const u8 *good, int read_errno)
+{
+	u32 ss = sc->fs_info->sb.sectorsize;
+	u32 ndata = chunk_map_data_stripes(map);
+	struct btrfs_io_copy c;
+	struct scrub_err *e;
+	u64 devid, n = (u64)(k1 - k0) * ss;
+
+	raid56_place(map, round, ndata + (u32)which - 1, &c);
+	devid = c.stripe->devid;
+	e = err_add(sc);
+	if (!e)
+		return -ENOMEM;
+	e->kind = SE_PARITY;
+	e->type = type;
+	e->logical = map->logical + round * ndata * map->stripe_len;
+	e->len = n;
+	e->copy = which;
+	e->devid = devid;
+	e->physical = c.physical + (u64)k0 * ss;
+	if (type == SE_READ)
+		snprintf(e->why, sizeof(e->why), "read error: %s",
+			 strerror(read_errno ? read_errno : EIO));
+	else
+		snprintf(e->why, sizeof(e->why),
+			 "%s does not match the data stripes",
+			 which == 1 ? "P" : "Q");
+	dev_count(sc, devid, type_counter(type), k1 - k0);
+	if (sc->readonly)
+		e->fix = SF_READONLY;
+	else if (!c.stripe->dev)
+		e->fix = SF_FAILED;
+	else
+		e->fix = dev_write_sync(sc, devid, good + (u64)k0 * ss, n,
+					e->physical) ? SF_FAILED : SF_FIXED;
+	fix_count(sc, devid, e->fix, k1 - k0);
+	return 0;
+}
+
+/*
+ * Checks the parity of one full stripe: the sectors marked 1 (used, their
+ * data good) of P and Q against the parity computed from the data.
+ */
+static int parity_round(struct scrub_ctx *sc, const struct chunk_map *map,
+			u64 round, const u8 *mark, u8 **blk, u8 **want)
+{
+	u32 ss = sc->fs_info->sb.sectorsize;
+	u32 np = chunk_map_nparity(map), ndata = map->num_stripes - np, i;
+	u32 spr = (u32)(map->stripe_len / ss), k, k0;
+	int perr[2] = { 0, 0 }, ret, w;
+
+	for (i = 0; i < map->num_stripes; i++) {
+		struct btrfs_io_copy c;
+
+		raid56_place(map, round, i, &c);
+		ret = dev_read_full(c.stripe->dev, blk[i], map->stripe_len,
+				    c.physical);
+		if (ret && i < ndata)
+			return 0;	/* the data pass reported it */
+		if (ret)
+			perr[i - ndata] = -ret;
+		dev_last_physical(sc, c.stripe->devid,
+				  c.physical + map->stripe_len);
+	}
+	raid56_gen_pq(ndata, map->stripe_len, blk, want[0],
+		      np > 1 ? want[1] : NULL);
+	for (w = 0; w < (int)np; w++) {
+		const u8 *have = blk[ndata + (u32)w];
+
+		if (perr[w]) {
+			for (k = 0; k < spr && mark[k] != 1; k++)
+				;
+			if (k == spr)
+				continue;
+			ret = parity_err(sc, map, round, w + 1, 0, spr, SE_READ,
+					 want[w], perr[w]);
+			if (ret)
+				return ret;
+			continue;
+		}
+		for (k = 0; k < spr;) {
+			if (mark[k] != 1 ||
+			    !memcmp(have + (u64)k * ss, want[w] + (u64)k * ss, ss)) {
+				k++;
+				continue;
+			}
+			k0 = k;
+			while (k < spr && mark[k] == 1 &&
+			       memcmp(have + (u64)k * ss, want[w] + (u64)k * ss, ss))
+				k++;
+			ret = parity_err(sc, map, round, w + 1, k0, k, SE_VERIFY,
+					 want[w], 0);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+/*
+ * After the data and tree blocks: the parity of every full stripe of every
+ * RAID5/6 chunk that holds used bytes, where the data is good (or was
+ * repaired).  A damaged data stripe makes its parity look wrong too, so
+ * the sectors with unrepaired data are left out.
+ */
+static int parity_scrub(struct scrub_ctx *sc, const struct extent_lists *xl)
+{
+	struct btrfs_fs_info *fs_info = sc->fs_info;
+	u32 ss = fs_info->sb.sectorsize, c, i;
+	int ret = 0;
+
+	for (c = 0; c < fs_info->nr_chunks && !ret; c++) {
+		const struct chunk_map *map = fs_info->chunks[c];
+		u32 np = chunk_map_nparity(map), ndata, spr;
+		u64 nrounds, r, cend = map->logical + map->length;
+		u8 *mark, *mem, **blk, *want[2];
+
+		if (!np || map->stripe_len % ss)
+			continue;
+		ndata = map->num_stripes - np;
+		spr = (u32)(map->stripe_len / ss);
+		nrounds = (map->length + ndata * map->stripe_len - 1) /
+			  (ndata * map->stripe_len);
+		mark = calloc(nrounds * spr, 1);
+		mem = malloc((map->num_stripes + 2) * map->stripe_len);
+		blk = calloc(map->num_stripes, sizeof(*blk));
+		if (!mark || !mem || !blk) {
+			free(mark);
+			free(mem);
+			free(blk);
+			return -ENOMEM;
+		}
+		for (i = 0; i < map->num_stripes; i++)
+			blk[i] = mem + i * map->stripe_len;
+		want[0] = mem + map->num_stripes * map->stripe_len;
+		want[1] = want[0] + map->stripe_len;
+		for (i = 0; i < xl->nt; i++)
+			if (xl->t[i].bytenr >= map->logical &&
+			    xl->t[i].bytenr < cend)
+				round_mark(map, mark, ss, xl->t[i].bytenr,
+					   fs_info->sb.nodesize, 1);
+		for (i = 0; i < xl->nd; i++)
+			if (xl->d[i].bytenr >= map->logical &&
+			    xl->d[i].bytenr < cend)
+				round_mark(map, mark, ss, xl->d[i].bytenr,
+					   xl->d[i].len, 1);
+		for (i = 0; i < sc->nr_errs; i++) {
+			const struct scrub_err *e = &sc->errs[i];
+
+			if ((e->kind == SE_TREE || e->kind == SE_DATA) &&
+			    e->fix != SF_FIXED && e->logical >= map->logical &&
+			    e->logical < cend)
+				round_mark(map, mark, ss, e->logical, e->len, 2);
+		}
+		for (r = 0; r < nrounds && !ret; r++) {
+			u32 k;
+
+			for (k = 0; k < spr && mark[r * spr + k] != 1; k++)
+				;
+			if (k < spr)
+				ret = parity_round(sc, map, r, mark + r * spr,
+						   blk, want);
+			progress(sc, 0);
+		}
+		free(mark);
+		free(mem);
+		free(blk);
+	}
+	return ret;
+}
+
 /* ------------------------------------------------------------ the run */
 
 static void owners_resolve_all(struct scrub_ctx *sc)
@@ -1108,7 +1389,7 @@ static void owners_resolve_all(struct scrub_ctx *sc)
 	for (i = 0; i < sc->nr_errs; i++) {
 		struct scrub_err *e = &sc->errs[i];
 
-		if (e->kind == SE_SUPER)
+		if (e->kind == SE_SUPER || e->kind == SE_PARITY)
 			e->owners_ret = owners_resolve_physical(sc->fs_info,
 					e->devid, e->physical, e->len, &e->owners);
 		else
@@ -1161,6 +1442,8 @@ int scrub_run(struct scrub_ctx *sc)
 		ret = trees_scrub(sc, &xl);
 	if (!ret)
 		ret = datas_scrub(sc, &xl);
+	if (!ret)
+		ret = parity_scrub(sc, &xl);
 	owners_resolve_all(sc);
 	if (sc->progress)
 		fprintf(stderr, "\r%*s\r", 60, "");
@@ -1194,11 +1477,19 @@ static const char *const fix_text[] = {
 void scrub_err_print(FILE *f, const struct scrub_err *e)
 {
 	const char *where = e->kind == SE_TREE ? "tree block" :
+			    e->kind == SE_PARITY ? "parity" :
 			    e->kind == SE_DATA ? "data" : "superblock";
 
 	if (e->kind == SE_SUPER)
 		fprintf(f, "error: superblock copy %d (devid %llu offset %llu): %s\n",
 			e->copy, (unsigned long long)e->devid,
+			(unsigned long long)e->physical, e->why);
+	else if (e->kind == SE_PARITY)
+		fprintf(f, "error: parity %s of full stripe %llu len %llu (devid %llu physical %llu): %s\n",
+			e->copy == 1 ? "P" : "Q",
+			(unsigned long long)e->logical,
+			(unsigned long long)e->len,
+			(unsigned long long)e->devid,
 			(unsigned long long)e->physical, e->why);
 	else if (e->kind == SE_TREE)
 		fprintf(f, "error: tree block %llu level %d tree %llu copy %d (devid %llu physical %llu): %s\n",
@@ -1219,6 +1510,12 @@ void scrub_err_print(FILE *f, const struct scrub_err *e)
 	if (e->kind == SE_SUPER)
 		fprintf(f, "%s: superblock copy %d devid %llu\n", fix_text[e->fix],
 			e->copy, (unsigned long long)e->devid);
+	else if (e->kind == SE_PARITY)
+		fprintf(f, "%s: parity %s devid %llu physical %llu len %llu\n",
+			fix_text[e->fix], e->copy == 1 ? "P" : "Q",
+			(unsigned long long)e->devid,
+			(unsigned long long)e->physical,
+			(unsigned long long)e->len);
 	else if (e->kind == SE_TREE)
 		fprintf(f, "%s: %s %llu copy %d\n", fix_text[e->fix], where,
 			(unsigned long long)e->logical, e->copy);

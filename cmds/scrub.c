@@ -54,7 +54,7 @@ static void json_counters(FILE *f, const u64 *c, const char *indent)
 			(unsigned long long)c[i], i + 1 < SC_NR ? "," : "");
 }
 
-static const char *const err_kind_name[] = { "tree", "data", "super" };
+static const char *const err_kind_name[] = { "tree", "data", "super", "parity" };
 static const char *const err_type_name[] = { "read", "csum", "verify" };
 static const char *const fix_name[] = {
 	[SF_NONE] = "uncorrectable", [SF_FIXED] = "fixed",

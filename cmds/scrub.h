@@ -45,7 +45,7 @@ struct scrub_dev {
 	u64 c[SC_NR];
 };
 
-enum scrub_err_kind { SE_TREE, SE_DATA, SE_SUPER };
+enum scrub_err_kind { SE_TREE, SE_DATA, SE_SUPER, SE_PARITY };
 enum scrub_err_type { SE_READ, SE_CSUM, SE_VERIFY };
 enum scrub_fix {
 	SF_NONE,		/* no good copy: uncorrectable */
@@ -59,8 +59,11 @@ enum scrub_fix {
 struct scrub_err {
 	enum scrub_err_kind kind;
 	enum scrub_err_type type;
-	u64 logical, len;	/* SE_SUPER: the copy's offset and size */
-	int copy;		/* 1-based copy number, as users count */
+	u64 logical, len;	/* SE_SUPER: the copy's offset and size;
+				 * SE_PARITY: the full stripe's logical
+				 * start and the bad parity's length */
+	int copy;		/* 1-based copy number, as users count;
+				 * SE_PARITY: 1 for P, 2 for Q */
 	u64 devid, physical;
 	int level;		/* SE_TREE */
 	u64 tree;		/* SE_TREE: from the extent item, or 0 */

@@ -312,6 +312,8 @@ int chunk_map_from_item(struct btrfs_fs_info *fs_info, u64 logical,
 			const struct btrfs_chunk *chunk, u32 item_size,
 			struct chunk_map **ret);
 int chunk_map_num_copies(const struct chunk_map *map);
+/* Mirrors btrfs_read_logical() takes: RAID5 2, RAID6 3 (parity rebuilds). */
+int chunk_map_read_mirrors(const struct chunk_map *map);
 /* Physical location of copy 'mirror' (0-based) of [logical, logical+len). */
 int chunk_map_locate(const struct chunk_map *map, u64 logical, int mirror,
 		     struct btrfs_io_copy *copy, u64 *contiguous);

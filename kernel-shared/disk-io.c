@@ -547,7 +547,7 @@ static int tree_block_read_mirrors(struct btrfs_fs_info *fs_info, u64 bytenr,
 			(unsigned long long)bytenr);
 		return -ENOENT;
 	}
-	copies = chunk_map_num_copies(map);
+	copies = chunk_map_read_mirrors(map);
 	for (mirror = 0; mirror < copies; mirror++) {
 		ret = btrfs_read_logical(fs_info, bytenr, eb->data, eb->len,
 					 mirror);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "kernel-shared/ctree.h"
+#include "kernel-shared/raid56.h"
 
 struct btrfs_device *btrfs_device_find(const struct btrfs_fs_info *fs_info,
 				       u64 devid)
@@ -191,18 +192,9 @@ int chunk_map_from_item(struct btrfs_fs_info *fs_info, u64 logical,
 	return 0;
 }
 
-static u32 chunk_map_nparity(const struct chunk_map *map)
-{
-	if (map->type & BTRFS_BLOCK_GROUP_RAID5)
-		return 1;
-	if (map->type & BTRFS_BLOCK_GROUP_RAID6)
-		return 2;
-	return 0;
-}
-
 /*
- * Copies readable without reconstruction.  RAID5/6 parity rebuild is not
- * done here, so they count one copy.
+ * Copies readable without reconstruction, each at one physical place:
+ * RAID5/6 count one.  chunk_map_read_mirrors() adds the rebuilt ones.
  */
 int chunk_map_num_copies(const struct chunk_map *map)
 {
@@ -214,6 +206,17 @@ int chunk_map_num_copies(const struct chunk_map *map)
 	if (p & BTRFS_BLOCK_GROUP_RAID10)
 		return (int)map->sub_stripes;
 	return 1;
+}
+
+/*
+ * Mirrors btrfs_read_logical() can read, as the kernel counts them: RAID5
+ * 2 (direct, rebuilt from P), RAID6 3 (and rebuilt from Q without P).
+ */
+int chunk_map_read_mirrors(const struct chunk_map *map)
+{
+	u32 np = chunk_map_nparity(map);
+
+	return np ? 1 + (int)np : chunk_map_num_copies(map);
 }
 
 /*
@@ -353,7 +356,10 @@ static int device_read(struct btrfs_device *dev, void *buf, u64 len, u64 off)
 	return 0;
 }
 
-/* Reads [logical, logical+len) from copy 'mirror'; may span chunks. */
+/*
+ * Reads [logical, logical+len) from copy 'mirror'; may span chunks.  For
+ * RAID5/6 mirrors 1 and 2 rebuild the data from P and from Q.
+ */
 int btrfs_read_logical(struct btrfs_fs_info *fs_info, u64 logical, void *buf,
 		       u64 len, int mirror)
 {
@@ -367,6 +373,23 @@ int btrfs_read_logical(struct btrfs_fs_info *fs_info, u64 logical, void *buf,
 
 		if (!map)
 			return -ENOENT;
+		if (mirror > 0 && chunk_map_nparity(map)) {
+			u64 off = logical - map->logical;
+
+			contig = map->stripe_len - off % map->stripe_len;
+			if (contig > map->length - off)
+				contig = map->length - off;
+			if (contig > len)
+				contig = len;
+			ret = raid56_read_rebuild(fs_info, map, logical, p,
+						  contig, mirror);
+			if (ret)
+				return ret;
+			p += contig;
+			logical += contig;
+			len -= contig;
+			continue;
+		}
 		ret = chunk_map_locate(map, logical, mirror, &copy, &contig);
 		if (ret)
 			return ret;

@@ -12,6 +12,8 @@
  *   libbtrfs-probe [-s SUBVOL] IMAGE extents PATH   -> one line per extent
  *   libbtrfs-probe IMAGE iter TREE [OBJECTID TYPE OFFSET] -> one line per item
  *
+ * -d DEVICE (repeated) adds the other devices of a multi-device filesystem.
+ *
  * A failing call prints "error -ERRNO TEXT" on stdout and exits 2.
  */
 #if __has_include(<btrfs-dax.h>)
@@ -140,7 +142,7 @@ static int cmd_iter(struct btrfs_dax_fs *fs, int argc, char **argv)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: libbtrfs-probe [-s SUBVOL] IMAGE "
+	fprintf(stderr, "usage: libbtrfs-probe [-s SUBVOL] [-d DEVICE]... IMAGE "
 		"super|lookup|stat|flags|extents|iter ARGS\n");
 	return 1;
 }
@@ -164,17 +166,21 @@ int main(int argc, char **argv)
 {
 	struct btrfs_dax_fs *fs;
 	uint64_t subvol = 0;
-	int opt, ret;
+	const char *paths[16];
+	int opt, ret, npaths = 1;
 
-	while ((opt = getopt(argc, argv, "+s:")) != -1) {
-		if (opt != 's')
+	while ((opt = getopt(argc, argv, "+s:d:")) != -1) {
+		if (opt == 's')
+			subvol = strtoull(optarg, NULL, 0);
+		else if (opt == 'd' && npaths < 16)
+			paths[npaths++] = optarg;
+		else
 			return usage();
-		subvol = strtoull(optarg, NULL, 0);
 	}
 	if (argc - optind < 2)
 		return usage();
-	ret = btrfs_dax_open((const char *const *)&argv[optind], 1,
-			     BTRFS_DAX_OPEN_NOSCAN, &fs);
+	paths[0] = argv[optind];
+	ret = btrfs_dax_open(paths, npaths, BTRFS_DAX_OPEN_NOSCAN, &fs);
 	if (ret)
 		return fail(NULL, ret);
 	ret = run(fs, subvol, argc - optind - 1, argv + optind + 1);
