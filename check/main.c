@@ -21,7 +21,7 @@
 #include "common/messages.h"
 #include "common/utils.h"
 #include "check/check.h"
-#include "check/mount.h"
+#include "kernel-shared/device-use.h"
 
 /*
  * Each tree is streamed once and snapshots are walked one after another,
