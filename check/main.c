@@ -15,7 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include "cmds/commands.h"
+#include "common/commands.h"
 #include "common/format.h"
 #include "common/help.h"
 #include "common/messages.h"
