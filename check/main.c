@@ -15,13 +15,13 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include "cmds/commands.h"
+#include "common/commands.h"
 #include "common/format.h"
 #include "common/help.h"
 #include "common/messages.h"
 #include "common/utils.h"
 #include "check/check.h"
-#include "check/mount.h"
+#include "kernel-shared/device-use.h"
 
 /*
  * Each tree is streamed once and snapshots are walked one after another,

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include "check/mount.h"
+#include "kernel-shared/device-use.h"
 #include "cmds/commands.h"
 #include "cmds/scrub.h"
 #include "cmds/scrub-status.h"

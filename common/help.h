@@ -24,7 +24,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "cmds/commands.h"
+#include "common/commands.h"
 
 #define HELP_OPT_MARK		"\x1e"
 #define HELP_OPT_SEP		"\x1f"

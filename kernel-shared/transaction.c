@@ -16,10 +16,8 @@
  * complete on disk.  Blocks freed by the transaction become allocatable
  * only after step 3.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <mntent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +26,8 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include "kernel-shared/transaction.h"
+#include "kernel-shared/device-use.h"
 #include "kernel-shared/block-cache.h"
 #include "kernel-shared/csum.h"
 
@@ -181,94 +179,20 @@ static int rw_check_chunks(struct btrfs_fs_rw *rw)
 
 /* ---- refusing a mounted filesystem ---- */
 
-/* Is block device 'devnum' our device, or a loop device over our file? */
-static bool devnum_is_ours(dev_t devnum, const struct stat *ours)
-{
-	char path[128], backing[4096];
-	struct stat st;
-	ssize_t n;
-	FILE *f;
-
-	if (S_ISBLK(ours->st_mode))
-		return ours->st_rdev == devnum;
-	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/loop/backing_file",
-		 major(devnum), minor(devnum));
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	n = (ssize_t)fread(backing, 1, sizeof(backing) - 1, f);
-	fclose(f);
-	if (n <= 0)
-		return false;
-	backing[n] = '\0';
-	backing[strcspn(backing, "\n")] = '\0';
-	return stat(backing, &st) == 0 && st.st_dev == ours->st_dev &&
-	       st.st_ino == ours->st_ino;
-}
-
-static bool mounts_use(const struct stat *ours)
-{
-	FILE *f = setmntent("/proc/self/mounts", "r");
-	struct mntent *m;
-	struct stat st;
-	bool found = false;
-
-	if (!f)
-		return false;
-	while (!found && (m = getmntent(f)))
-		if (stat(m->mnt_fsname, &st) == 0 && S_ISBLK(st.st_mode))
-			found = devnum_is_ours(st.st_rdev, ours);
-	endmntent(f);
-	return found;
-}
-
-/* The kernel lists the devices of a mounted btrfs under its fsid. */
-static bool sysfs_uses(const u8 *fsid, const struct stat *ours)
-{
-	char path[256], buf[64];
-	unsigned int maj, min;
-	struct dirent *de;
-	bool found = false;
-	DIR *dir;
-	FILE *f;
-	int i, n;
-
-	n = snprintf(path, sizeof(path), "/sys/fs/btrfs/");
-	for (i = 0; i < BTRFS_FSID_SIZE; i++)
-		n += snprintf(path + n, sizeof(path) - (size_t)n, "%s%02x",
-			      (i == 4 || i == 6 || i == 8 || i == 10) ? "-" : "",
-			      fsid[i]);
-	snprintf(path + n, sizeof(path) - (size_t)n, "/devices");
-	dir = opendir(path);
-	if (!dir)
-		return false;
-	while (!found && (de = readdir(dir))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/sys/class/block/%.64s/dev",
-			 de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fgets(buf, sizeof(buf), f) &&
-		    sscanf(buf, "%u:%u", &maj, &min) == 2)
-			found = devnum_is_ours(makedev(maj, min), ours);
-		fclose(f);
-	}
-	closedir(dir);
-	return found;
-}
-
 static int rw_check_mounted(struct btrfs_fs_rw *rw)
 {
 	struct btrfs_fs_info *fs_info = rw->fs_info;
 	struct btrfs_device *dev;
-	struct stat st;
+	struct device_use use;
+	int ret;
 
 	for (dev = fs_info->devices; dev; dev = dev->next) {
-		if (fstat(dev->fd, &st))
-			return -errno;
-		if (mounts_use(&st) || sysfs_uses(fs_info->sb.fsid, &st)) {
+		ret = device_use_fd(dev->fd, dev->path, fs_info->sb.fsid, 0, &use);
+		if (ret < 0) {
+			btrfs_err_set(fs_info, "%s", use.reason);
+			return ret;
+		}
+		if (ret > 0 && device_use_is_mount(use.kind)) {
 			btrfs_err_set(fs_info, "'%s' is mounted", dev->path);
 			return -EBUSY;
 		}

@@ -7,7 +7,6 @@
  * exactly as it was.
  */
 #include <blkid.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -19,214 +18,22 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <uuid/uuid.h>
+#include "kernel-shared/device-use.h"
 #include "mkfs/mkfs.h"
 
-/* Reads a one-line sysfs file; -errno when missing. */
-static int sysfs_read(const char *dir, const char *name, char *buf, size_t len)
+/* Refuses a device or image that is mounted, swap, or held by a loop device. */
+static int check_in_use(const char *path, struct mkfs_err *err)
 {
-	char path[PATH_MAX];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
-/* The sysfs directory of a block device and of the disk that holds it. */
-static int sysfs_dirs(dev_t rdev, char *dir, char *disk, bool *is_part)
-{
-	char link[64], buf[32];
-
-	snprintf(link, sizeof(link), "/sys/dev/block/%u:%u", major(rdev),
-		 minor(rdev));
-	if (!realpath(link, dir))
-		return -errno;
-	*is_part = sysfs_read(dir, "partition", buf, sizeof(buf)) == 0;
-	snprintf(disk, PATH_MAX, "%s%s", dir, *is_part ? "/.." : "");
-	return 0;
-}
-
-static int sysfs_dev_parse(const char *dir, dev_t *out)
-{
-	char buf[32];
-	unsigned int ma, mi;
+	struct device_use use;
 	int ret;
 
-	ret = sysfs_read(dir, "dev", buf, sizeof(buf));
-	if (ret)
-		return ret;
-	if (sscanf(buf, "%u:%u", &ma, &mi) != 2)
-		return -EINVAL;
-	*out = makedev(ma, mi);
-	return 0;
-}
-
-/* The whole disk of a partition, or the device itself. */
-static dev_t whole_disk(dev_t rdev)
-{
-	char dir[PATH_MAX], disk[PATH_MAX];
-	bool is_part;
-	dev_t whole;
-
-	if (sysfs_dirs(rdev, dir, disk, &is_part) || !is_part)
-		return rdev;
-	if (sysfs_dev_parse(disk, &whole))
-		return rdev;
-	return whole;
-}
-
-/* Undoes the octal escapes of /proc/self/mounts in place. */
-static void mounts_unescape(char *s)
-{
-	char *out = s;
-
-	while (*s) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '7' &&
-		    s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
-			*out++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 +
-					(s[3] - '0'));
-			s += 4;
-		} else {
-			*out++ = *s++;
-		}
-	}
-	*out = '\0';
-}
-
-/*
- * Is the block device rdev, or a partition on it, mounted?  Returns 1 and
- * the mount point, 0, or -errno.
- */
-static int blockdev_mounted(dev_t rdev, char *where, size_t len)
-{
-	char line[2 * PATH_MAX], src[PATH_MAX], dst[PATH_MAX];
-	struct stat st;
-	FILE *f;
-	int ret = 0;
-
-	f = fopen("/proc/self/mounts", "re");
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%4095s %4095s", src, dst) != 2)
-			continue;
-		mounts_unescape(src);
-		mounts_unescape(dst);
-		if (src[0] != '/' || stat(src, &st) || !S_ISBLK(st.st_mode))
-			continue;
-		if (st.st_rdev == rdev || whole_disk(st.st_rdev) == rdev) {
-			snprintf(where, len, "%s", dst);
-			ret = 1;
-			break;
-		}
-	}
-	fclose(f);
-	return ret;
-}
-
-static int swap_in_use(const struct stat *target)
-{
-	char line[PATH_MAX + 128], name[PATH_MAX];
-	struct stat st;
-	FILE *f;
-	int ret = 0;
-
-	f = fopen("/proc/swaps", "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%4095s", name) != 1 || name[0] != '/')
-			continue;
-		mounts_unescape(name);
-		if (stat(name, &st))
-			continue;
-		if ((S_ISBLK(st.st_mode) && S_ISBLK(target->st_mode) &&
-		     st.st_rdev == target->st_rdev) ||
-		    (S_ISREG(st.st_mode) && st.st_dev == target->st_dev &&
-		     st.st_ino == target->st_ino)) {
-			ret = 1;
-			break;
-		}
-	}
-	fclose(f);
-	return ret;
-}
-
-/* A loop device using the file: mounted, or held exclusively? */
-static int loop_check(const char *loop, const struct stat *target,
-		      const char *path, struct mkfs_err *err)
-{
-	char dir[PATH_MAX], backing[PATH_MAX], where[PATH_MAX], node[PATH_MAX];
-	struct stat st;
-	dev_t rdev;
-	int fd, ret;
-
-	snprintf(dir, sizeof(dir), "/sys/block/%s", loop);
-	if (sysfs_read(dir, "loop/backing_file", backing, sizeof(backing)) ||
-	    stat(backing, &st) || st.st_dev != target->st_dev ||
-	    st.st_ino != target->st_ino || sysfs_dev_parse(dir, &rdev))
-		return 0;
-	ret = blockdev_mounted(rdev, where, sizeof(where));
-	if (ret > 0)
-		return mkfs_err_set(err, -EBUSY,
-				    "'%s' is mounted on '%s' through /dev/%s",
-				    path, where, loop);
-	snprintf(node, sizeof(node), "/dev/%s", loop);
-	fd = open(node, O_RDONLY | O_EXCL | O_CLOEXEC);
-	if (fd < 0 && errno == EBUSY)
-		return mkfs_err_set(err, -EBUSY,
-				    "'%s' is in use through /dev/%s", path, loop);
-	if (fd >= 0)
-		close(fd);
-	return 0;
-}
-
-static int file_in_use(const struct stat *target, const char *path,
-		       struct mkfs_err *err)
-{
-	struct dirent *de;
-	DIR *d;
-	int ret = 0;
-
-	d = opendir("/sys/block");
-	if (!d)
-		return 0;
-	while (!ret && (de = readdir(d)))
-		if (!strncmp(de->d_name, "loop", 4))
-			ret = loop_check(de->d_name, target, path, err);
-	closedir(d);
-	return ret;
-}
-
-static int check_in_use(const struct stat *st, const char *path,
-			struct mkfs_err *err)
-{
-	char where[PATH_MAX];
-	int ret;
-
-	if (swap_in_use(st))
-		return mkfs_err_set(err, -EBUSY, "'%s' is a swap device", path);
-	if (S_ISREG(st->st_mode))
-		return file_in_use(st, path, err);
-	ret = blockdev_mounted(st->st_rdev, where, sizeof(where));
+	ret = device_use_path(path, DEVICE_USE_SWAP | DEVICE_USE_HELD, &use);
 	if (ret < 0)
-		return mkfs_err_set(err, ret, "cannot check mount status of '%s': %s",
-				    path, strerror(-ret));
+		return mkfs_err_set(err, ret, "%s", use.reason);
 	if (ret > 0)
-		return mkfs_err_set(err, -EBUSY, "'%s' is mounted on '%s'", path,
-				    where);
+		return mkfs_err_set(err, -EBUSY, "%s", use.reason);
 	return 0;
 }
 
@@ -277,13 +84,13 @@ static void sysfs_facts(struct mkfs_device *dev)
 	bool is_part;
 
 	dev->dax_capable = -1;
-	if (!dev->is_blockdev || sysfs_dirs(dev->rdev, dir, disk, &is_part))
+	if (!dev->is_blockdev || device_sysfs_dirs(dev->rdev, dir, disk, &is_part))
 		return;
-	if (!sysfs_read(disk, "queue/rotational", buf, sizeof(buf)))
+	if (!device_sysfs_read(disk, "queue/rotational", buf, sizeof(buf)))
 		dev->ssd = buf[0] == '0';
-	dev->dax_capable = !sysfs_read(disk, "queue/dax", buf, sizeof(buf)) &&
+	dev->dax_capable = !device_sysfs_read(disk, "queue/dax", buf, sizeof(buf)) &&
 			   buf[0] == '1';
-	if (is_part && !sysfs_read(dir, "start", buf, sizeof(buf)))
+	if (is_part && !device_sysfs_read(dir, "start", buf, sizeof(buf)))
 		dev->part_start = strtoull(buf, NULL, 10) * 512;
 }
 
@@ -318,7 +125,7 @@ int mkfs_device_open(struct mkfs_device *dev, const char *path,
 				    path);
 	dev->is_blockdev = S_ISBLK(st.st_mode);
 	dev->rdev = st.st_rdev;
-	ret = check_in_use(&st, path, err);
+	ret = check_in_use(path, err);
 	if (!ret && !cfg->force)
 		ret = check_signature(path, err);
 	if (ret)
@@ -344,20 +151,6 @@ void mkfs_device_close(struct mkfs_device *dev)
 	dev->fd = -1;
 }
 
-/* Is the block device blk a loop device over the regular file? */
-static bool loop_backs(const struct stat *blk, const struct stat *file)
-{
-	char dir[64], backing[PATH_MAX];
-	struct stat st;
-
-	snprintf(dir, sizeof(dir), "/sys/dev/block/%u:%u", major(blk->st_rdev),
-		 minor(blk->st_rdev));
-	if (sysfs_read(dir, "loop/backing_file", backing, sizeof(backing)) ||
-	    stat(backing, &st))
-		return false;
-	return st.st_dev == file->st_dev && st.st_ino == file->st_ino;
-}
-
 static bool stat_same(const struct stat *a, const struct stat *b)
 {
 	if (S_ISBLK(a->st_mode) && S_ISBLK(b->st_mode))
@@ -365,8 +158,8 @@ static bool stat_same(const struct stat *a, const struct stat *b)
 	if (S_ISREG(a->st_mode) && S_ISREG(b->st_mode))
 		return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
 	if (S_ISBLK(a->st_mode))
-		return loop_backs(a, b);
-	return loop_backs(b, a);
+		return device_loop_backs(a->st_rdev, b);
+	return device_loop_backs(b->st_rdev, a);
 }
 
 int mkfs_devices_distinct(const char *const *paths, int nr,
