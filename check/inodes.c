@@ -176,8 +176,9 @@ static u64 name_key(const void *name, u32 len)
 		h ^= h >> 29;
 	}
 	if (len) {
-		w = 0;
-		memcpy(&w, p, len);
+		/* The tail, a byte at a time: no call for a short copy. */
+		for (w = 0; len; len--)
+			w = w << 8 | p[len - 1];
 		h = (h ^ w) * 0xff51afd7ed558ccdULL;
 	}
 	return hash_mix(h) >> 16;
@@ -1215,6 +1216,16 @@ static void links_check(struct walk_state *ws)
 	link_sort(fst->refs.data, nr);
 	r = fst->refs.data;
 	while ((i < ne || j < nr) && !ws->ctx->fatal) {
+		/*
+		 * A marked entry alone with its name agrees with its ref
+		 * (ref_absorb() checked it): name_group() would find nothing.
+		 */
+		if (i < ne && entry_marked(fst, i) &&
+		    (i + 1 == ne || name_order(&e[i + 1], &e[i])) &&
+		    (j >= nr || name_order(&e[i], &r[j]) < 0)) {
+			i++;
+			continue;
+		}
 		first = j >= nr || (i < ne && name_order(&e[i], &r[j]) <= 0) ?
 			&e[i] : &r[j];
 		ref = *first;
