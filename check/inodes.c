@@ -252,7 +252,9 @@ void inodes_block(struct walk_state *ws, const struct extent_buffer *eb)
 /*
  * The order of name records: by directory, name and source, then child,
  * index and the tag's low bits, so that every order of equal records is
- * the same and sorting needs no stability.
+ * the same and sorting needs no stability.  Of two dir indexes alike but
+ * for the pairing, the paired one, the first read, comes first, as it
+ * did when records were kept in the order they were read.
  */
 static inline int link_order(const struct link_rec *x, const struct link_rec *y)
 {
@@ -264,7 +266,9 @@ static inline int link_order(const struct link_rec *x, const struct link_rec *y)
 		return x->child < y->child ? -1 : 1;
 	if (x->index != y->index)
 		return x->index < y->index ? -1 : 1;
-	return x->tag < y->tag ? -1 : x->tag > y->tag;
+	/* A dir index paired with its dir item before one that is not. */
+	return (x->tag ^ TAG_HAS_DI) < (y->tag ^ TAG_HAS_DI) ? -1 :
+	       (x->tag ^ TAG_HAS_DI) > (y->tag ^ TAG_HAS_DI);
 }
 
 static void link_insertion(struct link_rec *l, size_t n);
