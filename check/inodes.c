@@ -97,7 +97,8 @@ struct fs_tree_state {
 	struct link_rec *sort_buf;	/* dir_sort()'s */
 	size_t sort_cap;
 	u64 hint_dir;			/* the last directory refs named ... */
-	size_t hint_start, hint_end;	/* ... and its range of entries */
+	size_t hint_start, hint_end;	/* ... and its range of entries, */
+	size_t hint_bucket[257];	/* by the top byte of their names */
 	struct rec_vec dir_items;	/* struct link_rec: current directory's */
 	struct rec_vec inodes;		/* struct ino_rec */
 	struct rec_vec pending;		/* struct pending_rec */
@@ -499,6 +500,7 @@ static bool ref_absorb(struct walk_state *ws, u64 parent, u64 index, u64 name,
 	const struct link_rec *e = fst->entries.data;
 	size_t lo, n, i, half;
 	u64 want = name >> TAG_NAME_SHIFT;
+	unsigned int b;
 	u8 *mark;
 
 	if (fst->entries_unsorted || parent >= ws->inode.ino || !ftype)
@@ -522,10 +524,17 @@ static bool ref_absorb(struct walk_state *ws, u64 parent, u64 index, u64 name,
 		fst->hint_dir = parent;
 		fst->hint_start = lo;
 		fst->hint_end = i;
+		/* Where each value of the name's top byte begins. */
+		for (b = 0; b <= 256; b++) {
+			while (lo < i && tag_name(&e[lo]) >> 48 < b)
+				lo++;
+			fst->hint_bucket[b] = lo;
+		}
 	}
 	/* The first entry of the name, without branches to mispredict. */
-	lo = fst->hint_start;
-	n = fst->hint_end - lo;
+	b = (unsigned int)(want >> 48);
+	lo = fst->hint_bucket[b];
+	n = fst->hint_bucket[b + 1] - lo;
 	if (!n)
 		return false;
 	while (n > 1) {
