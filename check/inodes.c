@@ -84,9 +84,22 @@ struct pending_rec {
 };
 
 struct fs_tree_state {
-	struct rec_vec links;		/* struct link_rec */
+	/*
+	 * Dir indexes and unpaired dir items, in walk order: grouped by
+	 * directory, each directory's range sorted when it ends.
+	 */
+	struct rec_vec entries;		/* struct link_rec */
+	struct rec_vec entry_ref;	/* u8: the entry's inode ref was met */
+	size_t dir_start;		/* the current directory's first entry */
+	u64 last_dir;			/* the directory of the previous range */
+	bool entries_unsorted;		/* directories out of order */
+	struct rec_vec refs;		/* struct link_rec: refs not absorbed */
+	struct link_rec *sort_buf;	/* dir_sort()'s */
+	size_t sort_cap;
+	u64 hint_dir;			/* the last directory refs named ... */
+	size_t hint_start, hint_end;	/* ... and its range of entries, */
+	size_t hint_bucket[257];	/* by the top byte of their names */
 	struct rec_vec dir_items;	/* struct link_rec: current directory's */
-	bool dir_items_sorted;
 	struct rec_vec inodes;		/* struct ino_rec */
 	struct rec_vec pending;		/* struct pending_rec */
 	struct rec_vec orphans;		/* u64: inodes with an orphan item */
@@ -140,11 +153,36 @@ static u8 mode_ftype(u32 mode)
 	return BTRFS_FT_UNKNOWN;
 }
 
-/* Identifies a name within a directory: 48 bits of two crc32c. */
+static u64 hash_mix(u64 h)
+{
+	h ^= h >> 32;
+	h *= 0xd6e8feb86659fd93ULL;
+	h ^= h >> 32;
+	h *= 0xd6e8feb86659fd93ULL;
+	return h ^ (h >> 32);
+}
+
+/*
+ * Identifies a name within a directory (with its length beside it): 48
+ * bits of a multiplicative hash, eight bytes a step.
+ */
 static u64 name_key(const void *name, u32 len)
 {
-	return ((u64)btrfs_crc32c((u32)~1U, name, len) << 16) ^
-	       (btrfs_crc32c(0x9e3779b9U, name, len) & 0xffffU);
+	const u8 *p = name;
+	u64 h = 0x9e3779b97f4a7c15ULL ^ len, w;
+
+	for (; len >= 8; len -= 8, p += 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 29;
+	}
+	if (len) {
+		/* The tail, a byte at a time: no call for a short copy. */
+		for (w = 0; len; len--)
+			w = w << 8 | p[len - 1];
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+	}
+	return hash_mix(h) >> 16;
 }
 
 static bool ino_in_range(u64 ino)
@@ -172,7 +210,9 @@ static u64 tree_damage(const struct check_ctx *ctx)
 void inodes_tree_begin(struct walk_state *ws)
 {
 	static const struct fs_tree_state empty = {
-		.links = VEC_INIT(struct link_rec),
+		.entries = VEC_INIT(struct link_rec),
+		.entry_ref = VEC_INIT(u8),
+		.refs = VEC_INIT(struct link_rec),
 		.dir_items = VEC_INIT(struct link_rec),
 		.inodes = VEC_INIT(struct ino_rec),
 		.pending = VEC_INIT(struct pending_rec),
@@ -208,6 +248,197 @@ void inodes_block(struct walk_state *ws, const struct extent_buffer *eb)
 		quota_extent_use(ws->ctx, eb->start, eb->len, ws->root->id);
 }
 
+/* ------------------------------------------------ sorting name records */
+
+/*
+ * The order of name records: by directory, name and source, then child,
+ * index and the tag's low bits, so that every order of equal records is
+ * the same and sorting needs no stability.  Of two dir indexes alike but
+ * for the pairing, the paired one, the first read, comes first, as it
+ * did when records were kept in the order they were read.
+ */
+static inline int link_order(const struct link_rec *x, const struct link_rec *y)
+{
+	if (x->parent != y->parent)
+		return x->parent < y->parent ? -1 : 1;
+	if (x->tag >> TAG_SRC_SHIFT != y->tag >> TAG_SRC_SHIFT)
+		return x->tag >> TAG_SRC_SHIFT < y->tag >> TAG_SRC_SHIFT ? -1 : 1;
+	if (x->child != y->child)
+		return x->child < y->child ? -1 : 1;
+	if (x->index != y->index)
+		return x->index < y->index ? -1 : 1;
+	/* A dir index paired with its dir item before one that is not. */
+	return (x->tag ^ TAG_HAS_DI) < (y->tag ^ TAG_HAS_DI) ? -1 :
+	       (x->tag ^ TAG_HAS_DI) > (y->tag ^ TAG_HAS_DI);
+}
+
+static void link_insertion(struct link_rec *l, size_t n);
+
+static void link_swap(struct link_rec *a, struct link_rec *b)
+{
+	struct link_rec t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+static void link_sift(struct link_rec *l, size_t i, size_t n)
+{
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= n)
+			return;
+		if (c + 1 < n && link_order(&l[c], &l[c + 1]) < 0)
+			c++;
+		if (link_order(&l[i], &l[c]) >= 0)
+			return;
+		link_swap(&l[i], &l[c]);
+		i = c;
+	}
+}
+
+/* In place, no allocation: quicksort, heapsort past a depth, insertion. */
+static void link_sort_depth(struct link_rec *l, size_t n, unsigned int depth)
+{
+	while (n > 16) {
+		struct link_rec pivot;
+		size_t i, j, m = n / 2;
+
+		if (!depth--) {
+			for (i = n / 2; i-- > 0;)
+				link_sift(l, i, n);
+			for (i = n; --i > 0;) {
+				link_swap(&l[0], &l[i]);
+				link_sift(l, 0, i);
+			}
+			return;
+		}
+		/* Median of three to l[0], then Hoare's partition. */
+		if (link_order(&l[m], &l[0]) < 0)
+			link_swap(&l[m], &l[0]);
+		if (link_order(&l[n - 1], &l[0]) < 0)
+			link_swap(&l[n - 1], &l[0]);
+		if (link_order(&l[n - 1], &l[m]) < 0)
+			link_swap(&l[n - 1], &l[m]);
+		link_swap(&l[0], &l[m]);
+		pivot = l[0];
+		i = 0;
+		j = n;
+		for (;;) {
+			do
+				i++;
+			while (i < n && link_order(&l[i], &pivot) < 0);
+			do
+				j--;
+			while (link_order(&pivot, &l[j]) < 0);
+			if (i >= j)
+				break;
+			link_swap(&l[i], &l[j]);
+		}
+		link_swap(&l[0], &l[j]);
+		/* Recurse into the smaller side, loop on the bigger. */
+		if (j < n - j - 1) {
+			link_sort_depth(l, j, depth);
+			l += j + 1;
+			n -= j + 1;
+		} else {
+			link_sort_depth(l + j + 1, n - j - 1, depth);
+			n = j;
+		}
+	}
+	link_insertion(l, n);
+}
+
+static void link_sort(struct link_rec *l, size_t n)
+{
+	unsigned int depth = 0;
+	size_t m;
+
+	for (m = n; m > 1; m >>= 1)
+		depth += 2;
+	link_sort_depth(l, n, depth);
+}
+
+/* Insertion sort of the few records a group or a tie holds. */
+static void link_insertion(struct link_rec *l, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		struct link_rec t = l[i];
+		size_t k = i;
+
+		for (; k > 0 && link_order(&t, &l[k - 1]) < 0; k--)
+			l[k] = l[k - 1];
+		l[k] = t;
+	}
+}
+
+#define RADIX_MIN	64
+#define RADIX_MAX	(1U << 16)
+
+/*
+ * Sorts the records of one directory (one parent): a byte-wise radix sort
+ * on the tag's name and source (no comparisons to mispredict), through
+ * a buffer kept for the tree, then the rare records of equal name and
+ * source by the whole order.  Big or small ranges go to link_sort().
+ */
+static void dir_sort(struct fs_tree_state *fst, struct link_rec *l, size_t n)
+{
+	u32 count[8][256];
+	struct link_rec *src = l, *dst, *t;
+	size_t i, start;
+	unsigned int d;
+
+	if (n < RADIX_MIN || n > RADIX_MAX) {
+		link_sort(l, n);
+		return;
+	}
+	if (fst->sort_cap < n) {
+		t = realloc(fst->sort_buf, RADIX_MAX * sizeof(*t));
+		if (!t) {
+			link_sort(l, n);
+			return;
+		}
+		fst->sort_buf = t;
+		fst->sort_cap = RADIX_MAX;
+	}
+	dst = fst->sort_buf;
+	memset(count, 0, sizeof(count));
+	for (i = 0; i < n; i++) {
+		u64 k = l[i].tag >> TAG_SRC_SHIFT;
+
+		for (d = 0; d < 8; d++)
+			count[d][(k >> (8 * d)) & 0xff]++;
+	}
+	for (d = 0; d < 8; d++) {
+		u32 sum = 0, c;
+		unsigned int b;
+
+		if (count[d][(src[0].tag >> TAG_SRC_SHIFT >> (8 * d)) & 0xff] == n)
+			continue;
+		for (b = 0; b < 256; b++) {
+			c = count[d][b];
+			count[d][b] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			dst[count[d][(src[i].tag >> TAG_SRC_SHIFT >> (8 * d)) &
+				     0xff]++] = src[i];
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != l)
+		memcpy(l, src, n * sizeof(*l));
+	for (start = 0; start < n; start = i) {
+		for (i = start + 1; i < n && l[i].tag >> TAG_SRC_SHIFT ==
+		     l[start].tag >> TAG_SRC_SHIFT; i++)
+			;
+		if (i - start > 1)
+			link_insertion(&l[start], i - start);
+	}
+}
+
 /* ------------------------------------------------------- one inode */
 
 static struct link_rec *link_add(struct walk_state *ws, u64 parent,
@@ -215,7 +446,8 @@ static struct link_rec *link_add(struct walk_state *ws, u64 parent,
 				 u32 name_len, u8 src, u8 ftype, bool subvol)
 {
 	struct rec_vec *v = src == LINK_DIR_ITEM ? &ws->fst->dir_items :
-			    &ws->fst->links;
+			    src == LINK_DIR_INDEX ? &ws->fst->entries :
+			    &ws->fst->refs;
 	struct link_rec *l = check_push(ws->ctx, v);
 
 	if (!l)
@@ -254,17 +486,98 @@ static void inode_item_track(struct walk_state *ws,
 	r->ftype = mode_ftype(st->mode);
 }
 
+/*
+ * An inode ref whose directory is already read (it sorts before the inode)
+ * and holds exactly one entry of its name, a dir index paired with its dir
+ * item that agrees with the ref in inode, index and type, needs no record
+ * of its own: the entry is marked, and stands for the ref when the tree
+ * ends.  'name' is the tag's name bits.  Any other ref is kept.
+ */
+static bool ref_absorb(struct walk_state *ws, u64 parent, u64 index, u64 name,
+		       u8 ftype)
+{
+	struct fs_tree_state *fst = ws->fst;
+	const struct link_rec *e = fst->entries.data;
+	size_t lo, n, i, half;
+	u64 want = name >> TAG_NAME_SHIFT;
+	unsigned int b;
+	u8 *mark;
+
+	if (fst->entries_unsorted || parent >= ws->inode.ino || !ftype)
+		return false;
+	/* The directory's range: that of the previous ref, most often. */
+	if (parent != fst->hint_dir || fst->hint_end > fst->dir_start) {
+		lo = 0;
+		n = fst->dir_start;
+		if (!n)
+			return false;
+		while (n > 1) {
+			half = n / 2;
+			lo = e[lo + half].parent < parent ? lo + half : lo;
+			n -= half;
+		}
+		lo += e[lo].parent < parent;
+		if (lo >= fst->dir_start || e[lo].parent != parent)
+			return false;
+		for (i = lo; i < fst->dir_start && e[i].parent == parent; i++)
+			;
+		fst->hint_dir = parent;
+		fst->hint_start = lo;
+		fst->hint_end = i;
+		/* Where each value of the name's top byte begins. */
+		for (b = 0; b <= 256; b++) {
+			while (lo < i && tag_name(&e[lo]) >> 48 < b)
+				lo++;
+			fst->hint_bucket[b] = lo;
+		}
+	}
+	/* The first entry of the name, without branches to mispredict. */
+	b = (unsigned int)(want >> 48);
+	lo = fst->hint_bucket[b];
+	n = fst->hint_bucket[b + 1] - lo;
+	if (!n)
+		return false;
+	while (n > 1) {
+		half = n / 2;
+		lo = tag_name(&e[lo + half]) < want ? lo + half : lo;
+		n -= half;
+	}
+	i = lo + (tag_name(&e[lo]) < want);
+	if (i >= fst->hint_end || tag_name(&e[i]) != want)
+		return false;
+	if (i + 1 < fst->hint_end && tag_name(&e[i + 1]) == want)
+		return false;
+	if (tag_src(&e[i]) != LINK_DIR_INDEX || !tag_has(&e[i], TAG_HAS_DI) ||
+	    tag_has(&e[i], TAG_SUBVOL) || e[i].child != ws->inode.ino ||
+	    e[i].index != index || tag_ftype(&e[i]) != ftype)
+		return false;
+	while (fst->entry_ref.nr <= i)
+		if (!check_push(ws->ctx, &fst->entry_ref))
+			return false;
+	mark = VEC_AT(&fst->entry_ref, u8, i);
+	if (*mark)
+		return false;
+	*mark = 1;
+	return true;
+}
+
 /* The root directory names itself "..": that name has no dir entry. */
 static void ref_name(struct walk_state *ws, u64 parent, u64 index,
 		     const void *name, u32 name_len)
 {
 	struct inode_state *st = &ws->inode;
+	u8 ftype;
 
 	st->names++;
 	if (parent == st->ino)
 		return;
-	link_add(ws, parent, st->ino, index, name, name_len, LINK_REF,
-		 st->have_item ? mode_ftype(st->mode) : 0, false);
+	ftype = st->have_item ? mode_ftype(st->mode) : 0;
+	if (ref_absorb(ws, parent, index, name_key(name, name_len) << 16 |
+		       (u64)(name_len > 255 ? 255 : name_len) << TAG_NAME_SHIFT,
+		       ftype))
+		return;
+	link_add(ws, parent, st->ino, index, name, name_len, LINK_REF, ftype,
+		 false);
 }
 
 static void inode_ref(struct walk_state *ws, const struct extent_buffer *eb,
@@ -326,66 +639,113 @@ static void subvol_entry_add(struct walk_state *ws, u64 child, u64 index,
 	r->name_len = (u16)name_len;
 }
 
-static int link_cmp(const void *a, const void *b);
-
-/*
- * Pairs a dir index with the dir item of its name.  A directory's dir
- * items all come before its dir indexes, so only they are held (for the
- * directory being read); the matched ones need no record of their own.
- */
-static void dir_index_pair(struct walk_state *ws, struct link_rec *dx)
+/* A dir index takes the first dir item of its name not taken yet. */
+static void dir_index_pair(struct walk_state *ws, struct link_rec *dx,
+			   struct link_rec *di, size_t n)
 {
-	struct fs_tree_state *fst = ws->fst;
-	struct link_rec *di = fst->dir_items.data;
-	size_t lo = 0, hi = fst->dir_items.nr;
+	size_t i;
 
-	if (!fst->dir_items_sorted) {
-		vec_sort(&fst->dir_items, link_cmp);
-		di = fst->dir_items.data;
-		fst->dir_items_sorted = true;
-	}
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (tag_name(&di[mid]) < tag_name(dx))
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (; lo < fst->dir_items.nr && tag_name(&di[lo]) == tag_name(dx);
-	     lo++) {
-		if (tag_has(&di[lo], TAG_HAS_DI))
+	for (i = 0; i < n; i++) {
+		if (tag_has(&di[i], TAG_HAS_DI))
 			continue;
-		di[lo].tag |= TAG_HAS_DI;
+		di[i].tag |= TAG_HAS_DI;
 		dx->tag |= TAG_HAS_DI;
-		if (di[lo].child != dx->child)
+		if (di[i].child != dx->child)
 			fs_report(ws, PR_DIR_ENTRY_LOCATION, &(struct problem_ctx){
-				.parent = dx->parent, .ino = di[lo].child,
+				.parent = dx->parent, .ino = di[i].child,
 				.owner = dx->child,
 				.str = "the dir item and the dir index" });
 		return;
 	}
 }
 
-/* The dir items no dir index matched join the tree's records. */
-static void dir_items_flush(struct walk_state *ws)
+/*
+ * Pairs each dir index of the directory [dx, dx + nx) with a dir item of
+ * its name [di, di + ni), both sorted; the dir indexes of one name take
+ * theirs in key (index) order.
+ */
+static void dir_indexes_pair(struct walk_state *ws, struct link_rec *dx,
+			     size_t nx, struct link_rec *di, size_t ni)
+{
+	size_t i = 0, j = 0, a, b, k, m;
+
+	while (i < nx && j < ni) {
+		u64 name = tag_name(&dx[i]);
+
+		if (tag_name(&di[j]) < name) {
+			j++;
+			continue;
+		}
+		if (tag_name(&di[j]) > name) {
+			i++;
+			continue;
+		}
+		for (a = i; i < nx && tag_name(&dx[i]) == name; i++)
+			;
+		for (b = j; j < ni && tag_name(&di[j]) == name; j++)
+			;
+		if (i - a == 1) {
+			dir_index_pair(ws, &dx[a], &di[b], j - b);
+			continue;
+		}
+		/* Several dir indexes of one name: lowest index first. */
+		for (m = 0; m < i - a; m++) {
+			struct link_rec *next = NULL;
+
+			for (k = a; k < i; k++) {
+				if (tag_has(&dx[k], TAG_HAS_DI))
+					continue;
+				if (!next || dx[k].index < next->index)
+					next = &dx[k];
+			}
+			if (!next)
+				break;
+			dir_index_pair(ws, next, &di[b], j - b);
+			if (!tag_has(next, TAG_HAS_DI))
+				break;
+		}
+	}
+}
+
+/*
+ * The directory's entries are all read: its dir indexes (the records from
+ * dir_start on) are paired with its dir items, which need no record of
+ * their own when matched, and the range is sorted by name.
+ */
+static void entries_close(struct walk_state *ws)
 {
 	struct fs_tree_state *fst = ws->fst;
-	size_t i;
+	struct link_rec *e, *di = fst->dir_items.data, *l;
+	size_t nx = fst->entries.nr - fst->dir_start, i;
 
-	for (i = 0; i < fst->dir_items.nr && !ws->ctx->fatal; i++) {
-		const struct link_rec *di = VEC_AT(&fst->dir_items,
-						   struct link_rec, i);
-		struct link_rec *l;
-
-		if (tag_has(di, TAG_HAS_DI))
-			continue;
-		l = check_push(ws->ctx, &fst->links);
-		if (l)
-			*l = *VEC_AT(&fst->dir_items, struct link_rec, i);
+	if (nx)
+		dir_sort(fst, VEC_AT(&fst->entries, struct link_rec,
+				     fst->dir_start), nx);
+	if (fst->dir_items.nr) {
+		dir_sort(fst, di, fst->dir_items.nr);
+		dir_indexes_pair(ws, VEC_AT(&fst->entries, struct link_rec,
+					    fst->dir_start), nx,
+				 di, fst->dir_items.nr);
+		for (i = 0; i < fst->dir_items.nr && !ws->ctx->fatal; i++) {
+			if (tag_has(&di[i], TAG_HAS_DI))
+				continue;
+			l = check_push(ws->ctx, &fst->entries);
+			if (l)
+				*l = di[i];
+		}
+		if (fst->entries.nr - fst->dir_start > nx)
+			link_sort(VEC_AT(&fst->entries, struct link_rec,
+					 fst->dir_start),
+				  fst->entries.nr - fst->dir_start);
+		fst->dir_items.nr = 0;
 	}
-	fst->dir_items.nr = 0;
-	fst->dir_items_sorted = false;
+	if (fst->entries.nr == fst->dir_start)
+		return;
+	e = fst->entries.data;
+	if (fst->dir_start && e[fst->dir_start].parent <= fst->last_dir)
+		fst->entries_unsorted = true;
+	fst->last_dir = e[fst->dir_start].parent;
+	fst->dir_start = fst->entries.nr;
 }
 
 /* A dir item (entries of one name hash) or a dir index (one entry). */
@@ -403,7 +763,6 @@ static void dir_entries(struct walk_state *ws, const struct extent_buffer *eb,
 		u32 len = btrfs_dir_name_len(di);
 		u32 total = sizeof(*di) + len + btrfs_dir_data_len(di);
 		struct btrfs_key loc;
-		struct link_rec *l;
 		bool subvol;
 
 		if (total > size - cur)
@@ -411,12 +770,9 @@ static void dir_entries(struct walk_state *ws, const struct extent_buffer *eb,
 		btrfs_disk_key_to_cpu(&loc, &di->location);
 		subvol = loc.type == BTRFS_ROOT_ITEM_KEY;
 		st->dir_names += len;
-		l = link_add(ws, st->ino, loc.objectid,
-			     index ? key->offset : 0, di + 1, len,
-			     index ? LINK_DIR_INDEX : LINK_DIR_ITEM,
-			     btrfs_dir_ftype(di), subvol);
-		if (l && index)
-			dir_index_pair(ws, l);
+		link_add(ws, st->ino, loc.objectid, index ? key->offset : 0,
+			 di + 1, len, index ? LINK_DIR_INDEX : LINK_DIR_ITEM,
+			 btrfs_dir_ftype(di), subvol);
 		if (index && subvol)
 			subvol_entry_add(ws, loc.objectid, key->offset, di + 1,
 					 len);
@@ -606,7 +962,7 @@ void inodes_finish(struct walk_state *ws)
 
 	if (!ws->fst || !ino_in_range(st->ino))
 		return;
-	dir_items_flush(ws);
+	entries_close(ws);
 	if (!st->have_item) {
 		fs_report(ws, PR_INODE_ITEM_MISSING, &pctx);
 		return;
@@ -633,19 +989,6 @@ void inodes_finish(struct walk_state *ws)
 }
 
 /* ------------------------------------------------- the whole tree */
-
-static int link_cmp(const void *a, const void *b)
-{
-	const struct link_rec *x = a, *y = b;
-
-	if (x->parent != y->parent)
-		return x->parent < y->parent ? -1 : 1;
-	if (x->tag >> TAG_SRC_SHIFT != y->tag >> TAG_SRC_SHIFT)
-		return x->tag >> TAG_SRC_SHIFT < y->tag >> TAG_SRC_SHIFT ? -1 : 1;
-	if (x->child != y->child)
-		return x->child < y->child ? -1 : 1;
-	return 0;
-}
 
 static int ino_cmp(const void *a, const void *b)
 {
@@ -807,20 +1150,115 @@ static void name_group(struct walk_state *ws, const struct link_rec *g,
 		   by_src[LINK_REF]);
 }
 
-static void links_check(struct walk_state *ws)
+static bool entry_marked(const struct fs_tree_state *fst, size_t i)
+{
+	return i < fst->entry_ref.nr && *VEC_AT(&fst->entry_ref, u8, i);
+}
+
+/* The inode ref an entry stands for (see ref_absorb()). */
+static struct link_rec absorbed_ref(const struct link_rec *e)
+{
+	struct link_rec r = *e;
+
+	r.tag = (e->tag >> TAG_NAME_SHIFT) << TAG_NAME_SHIFT |
+		(u64)LINK_REF << TAG_SRC_SHIFT | tag_ftype(e);
+	return r;
+}
+
+/* Directory and name of a record, compared. */
+static int name_order(const struct link_rec *x, const struct link_rec *y)
+{
+	if (x->parent != y->parent)
+		return x->parent < y->parent ? -1 : 1;
+	return tag_name(x) < tag_name(y) ? -1 : tag_name(x) > tag_name(y);
+}
+
+static bool group_push(struct check_ctx *ctx, struct rec_vec *g,
+		       const struct link_rec *l)
+{
+	struct link_rec *slot = check_push(ctx, g);
+
+	if (slot)
+		*slot = *l;
+	return slot;
+}
+
+/* Every record of a tree sorted in one array: the names group by group. */
+static void links_check_all(struct walk_state *ws, struct rec_vec *v)
 {
 	const struct link_rec *l;
 	size_t i, start, n;
 
-	vec_sort(&ws->fst->links, link_cmp);
-	l = ws->fst->links.data;
-	n = ws->fst->links.nr;
+	link_sort(v->data, v->nr);
+	l = v->data;
+	n = v->nr;
 	for (start = 0; start < n && !ws->ctx->fatal; start = i) {
-		for (i = start + 1; i < n && l[i].parent == l[start].parent &&
-		     tag_name(&l[i]) == tag_name(&l[start]); i++)
+		for (i = start + 1; i < n && !name_order(&l[i], &l[start]); i++)
 			;
 		name_group(ws, &l[start], i - start);
 	}
+}
+
+/*
+ * The sorted entries and the (sorted) refs not absorbed are merged name by
+ * name; a marked entry brings its ref back.  Each group is sorted as the
+ * whole set would be.  Directories read out of order (a damaged tree)
+ * fall back to sorting every record together.
+ */
+static void links_check(struct walk_state *ws)
+{
+	struct fs_tree_state *fst = ws->fst;
+	struct rec_vec group = VEC_INIT(struct link_rec);
+	const struct link_rec *e = fst->entries.data, *r, *first;
+	size_t i = 0, j = 0, ne = fst->entries.nr, nr = fst->refs.nr;
+	struct link_rec ref;
+
+	if (fst->entries_unsorted) {
+		for (i = 0; i < ne && !ws->ctx->fatal; i++) {
+			ref = absorbed_ref(&e[i]);
+			if (entry_marked(fst, i))
+				group_push(ws->ctx, &fst->refs, &ref);
+		}
+		r = fst->refs.data;
+		for (j = 0; j < fst->refs.nr && !ws->ctx->fatal; j++)
+			group_push(ws->ctx, &fst->entries, &r[j]);
+		if (!ws->ctx->fatal)
+			links_check_all(ws, &fst->entries);
+		return;
+	}
+	link_sort(fst->refs.data, nr);
+	r = fst->refs.data;
+	while ((i < ne || j < nr) && !ws->ctx->fatal) {
+		/*
+		 * A marked entry alone with its name agrees with its ref
+		 * (ref_absorb() checked it): name_group() would find nothing.
+		 */
+		if (i < ne && entry_marked(fst, i) &&
+		    (i + 1 == ne || name_order(&e[i + 1], &e[i])) &&
+		    (j >= nr || name_order(&e[i], &r[j]) < 0)) {
+			i++;
+			continue;
+		}
+		first = j >= nr || (i < ne && name_order(&e[i], &r[j]) <= 0) ?
+			&e[i] : &r[j];
+		ref = *first;
+		group.nr = 0;
+		for (; i < ne && !name_order(&e[i], &ref); i++) {
+			group_push(ws->ctx, &group, &e[i]);
+			if (entry_marked(fst, i)) {
+				struct link_rec a = absorbed_ref(&e[i]);
+
+				group_push(ws->ctx, &group, &a);
+			}
+		}
+		for (; j < nr && !name_order(&r[j], &ref); j++)
+			group_push(ws->ctx, &group, &r[j]);
+		if (ws->ctx->fatal)
+			break;
+		link_sort(group.data, group.nr);
+		name_group(ws, group.data, group.nr);
+	}
+	vec_free(&group);
 }
 
 /* Orphan items against the inodes, and the checks that waited for them. */
@@ -870,7 +1308,10 @@ static void root_dir_check(struct walk_state *ws)
 
 static void fs_tree_state_free(struct fs_tree_state *fst)
 {
-	vec_free(&fst->links);
+	vec_free(&fst->entries);
+	vec_free(&fst->entry_ref);
+	vec_free(&fst->refs);
+	free(fst->sort_buf);
 	vec_free(&fst->dir_items);
 	vec_free(&fst->inodes);
 	vec_free(&fst->pending);

@@ -43,9 +43,16 @@ void vec_free(struct rec_vec *v)
 	v->nr_runs = 0;
 }
 
+/* Records often arrive in order already: then there is nothing to do. */
 void vec_sort(struct rec_vec *v, int (*cmp)(const void *, const void *))
 {
-	if (v->nr > 1)
+	const char *p = v->data;
+	size_t i;
+
+	for (i = 1; i < v->nr; i++)
+		if (cmp(p + (i - 1) * v->elem, p + i * v->elem) > 0)
+			break;
+	if (i < v->nr)
 		qsort(v->data, v->nr, v->elem, cmp);
 }
 
