@@ -153,25 +153,6 @@ static void progress(struct scrub_ctx *sc, u64 bytes)
 	fflush(stderr);
 }
 
-static int dev_read_full(struct btrfs_device *dev, void *buf, u64 len, u64 off)
-{
-	u8 *p = buf;
-
-	if (!dev || !dev->ops)
-		return -ENODEV;
-	while (len) {
-		ssize_t n = dev->ops->pread(dev->io_priv, p, len, off);
-
-		if (n < 0)
-			return errno ? -errno : -EIO;
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= (u64)n;
-		off += (u64)n;
-	}
-	return 0;
-}
 
 /* Writes a repair and makes it durable before it is reported. */
 static int dev_write_sync(struct scrub_ctx *sc, u64 devid, const void *buf,
@@ -418,7 +399,7 @@ static int supers_scrub_dev(struct scrub_ctx *sc, struct scrub_dev *sd)
 			break;
 		n++;
 		why[i][0] = '\0';
-		ret = dev_read_full(sd->dev, &sb[i], sizeof(sb[i]), off);
+		ret = btrfs_device_pread(sd->dev, &sb[i], sizeof(sb[i]), off);
 		if (ret)
 			snprintf(why[i], sizeof(why[i]), "read error: %s",
 				 strerror(-ret));
@@ -516,7 +497,7 @@ static int copy_read(struct btrfs_fs_info *fs_info, const struct chunk_map *map,
 			first = NULL;
 		}
 		n = contig < len ? contig : len;
-		ret = dev_read_full(copy.stripe->dev, buf, n, copy.physical);
+		ret = btrfs_device_pread(copy.stripe->dev, buf, n, copy.physical);
 		if (ret)
 			return ret;
 		buf += n;
@@ -851,11 +832,11 @@ static void mirror_read(struct scrub_ctx *sc, const struct chunk_map *map,
 		seg->len = n;
 		seg->dev = copy.stripe->dev;
 		seg->physical = copy.physical;
-		ret = dev_read_full(seg->dev, mb->buf + (cur - pos), n,
+		ret = btrfs_device_pread(seg->dev, mb->buf + (cur - pos), n,
 				    copy.physical);
 		/* A failed large read: find the sectors that fail. */
 		for (s = 0; ret && s < n; s += ss) {
-			int r = dev_read_full(seg->dev, mb->buf + (cur - pos) + s,
+			int r = btrfs_device_pread(seg->dev, mb->buf + (cur - pos) + s,
 					      ss, copy.physical + s);
 
 			if (r) {
@@ -1264,7 +1245,7 @@ static int parity_round(struct scrub_ctx *sc, const struct chunk_map *map,
 		struct btrfs_io_copy c;
 
 		raid56_place(map, round, i, &c);
-		ret = dev_read_full(c.stripe->dev, blk[i], map->stripe_len,
+		ret = btrfs_device_pread(c.stripe->dev, blk[i], map->stripe_len,
 				    c.physical);
 		if (ret && i < ndata)
 			return 0;	/* the data pass reported it */

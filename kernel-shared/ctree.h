@@ -169,6 +169,14 @@ struct btrfs_device {
 	void *io_priv;
 };
 
+/*
+ * Reads or writes all of [off, off+len) through the device's I/O ops,
+ * retrying short transfers; 0, -ENODEV without a device, or -errno.
+ */
+int btrfs_device_pread(struct btrfs_device *dev, void *buf, u64 len, u64 off);
+int btrfs_device_pwrite(struct btrfs_device *dev, const void *buf, u64 len,
+			u64 off);
+
 /* One mirror/stripe of a chunk. */
 struct map_stripe {
 	u64 devid;

@@ -289,23 +289,6 @@ void raid56_place(const struct chunk_map *map, u64 round, u32 pos,
 	copy->physical = map->stripes[idx].physical + round * map->stripe_len;
 }
 
-static int dev_pread_full(struct btrfs_device *dev, u8 *buf, u64 len, u64 off)
-{
-	if (!dev || !dev->ops)
-		return -ENODEV;
-	while (len) {
-		ssize_t n = dev->ops->pread(dev->io_priv, buf, len, off);
-
-		if (n < 0)
-			return errno ? -errno : -EIO;
-		if (n == 0)
-			return -EIO;
-		buf += n;
-		len -= (u64)n;
-		off += (u64)n;
-	}
-	return 0;
-}
 
 int raid56_rebuild(const struct chunk_map *map, u64 logical, u8 *buf,
 		   u64 len, int also)
@@ -347,7 +330,7 @@ int raid56_rebuild(const struct chunk_map *map, u64 logical, u8 *buf,
 		if (i == target || (int)i == also)
 			continue;
 		raid56_place(map, round, i, &c);
-		ret = dev_pread_full(c.stripe->dev, blocks[i], len,
+		ret = btrfs_device_pread(c.stripe->dev, blocks[i], len,
 				     c.physical + in_stripe);
 		if (ret)
 			goto out;

@@ -60,28 +60,6 @@ static const struct btrfs_io_ops rw_io_ops = {
 	.close = rw_close,
 };
 
-static int device_write(struct btrfs_device *dev, const void *buf, u64 len,
-			u64 off)
-{
-	const u8 *p = buf;
-
-	if (!dev || !dev->ops || !dev->ops->pwrite)
-		return -ENODEV;
-	while (len) {
-		ssize_t n = dev->ops->pwrite(dev->io_priv, p, len, off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return errno ? -errno : -EIO;
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= (u64)n;
-		off += (u64)n;
-	}
-	return 0;
-}
 
 static int devices_flush(struct btrfs_fs_rw *rw)
 {
@@ -802,7 +780,7 @@ static int logical_write(struct btrfs_fs_info *fs_info, u64 logical,
 					(unsigned long long)logical);
 				return -EUCLEAN;
 			}
-			ret = device_write(copy.stripe->dev, buf + off, n,
+			ret = btrfs_device_pwrite(copy.stripe->dev, buf + off, n,
 					   copy.physical);
 			if (ret) {
 				btrfs_err_set(fs_info,
@@ -995,7 +973,7 @@ static int super_write_copy(struct btrfs_fs_info *fs_info,
 			      (u8 *)&copy + BTRFS_CSUM_SIZE,
 			      BTRFS_SUPER_INFO_SIZE - BTRFS_CSUM_SIZE, copy.csum);
 	if (!ret)
-		ret = device_write(d->dev, &copy, sizeof(copy), off);
+		ret = btrfs_device_pwrite(d->dev, &copy, sizeof(copy), off);
 	if (ret)
 		btrfs_err_set(fs_info, "cannot write superblock copy %d of '%s': %s",
 			      mirror, d->dev->path, strerror(-ret));

@@ -336,17 +336,22 @@ int chunk_map_reverse(const struct chunk_map *map, u32 idx, u64 off,
 	return 0;
 }
 
-static int device_read(struct btrfs_device *dev, void *buf, u64 len, u64 off)
+/* One loop for whole reads and writes through a device's I/O ops. */
+static int device_io(struct btrfs_device *dev, void *buf, u64 len, u64 off,
+		     bool write)
 {
 	u8 *p = buf;
 
-	if (!dev || !dev->ops)
+	if (!dev || !dev->ops || (write && !dev->ops->pwrite))
 		return -ENODEV;
 	while (len) {
-		ssize_t n = dev->ops->pread(dev->io_priv, p, len, off);
+		ssize_t n = write ? dev->ops->pwrite(dev->io_priv, p, len, off) :
+				    dev->ops->pread(dev->io_priv, p, len, off);
 
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n < 0)
-			return -errno ? -errno : -EIO;
+			return errno ? -errno : -EIO;
 		if (n == 0)
 			return -EIO;
 		p += n;
@@ -354,6 +359,17 @@ static int device_read(struct btrfs_device *dev, void *buf, u64 len, u64 off)
 		off += (u64)n;
 	}
 	return 0;
+}
+
+int btrfs_device_pread(struct btrfs_device *dev, void *buf, u64 len, u64 off)
+{
+	return device_io(dev, buf, len, off, false);
+}
+
+int btrfs_device_pwrite(struct btrfs_device *dev, const void *buf, u64 len,
+			u64 off)
+{
+	return device_io(dev, (void *)buf, len, off, true);
 }
 
 /*
@@ -395,7 +411,7 @@ int btrfs_read_logical(struct btrfs_fs_info *fs_info, u64 logical, void *buf,
 			return ret;
 		if (contig > len)
 			contig = len;
-		ret = device_read(copy.stripe->dev, p, contig, copy.physical);
+		ret = btrfs_device_pread(copy.stripe->dev, p, contig, copy.physical);
 		if (ret)
 			return ret;
 		p += contig;
