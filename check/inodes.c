@@ -611,8 +611,7 @@ static void inode_extref(struct walk_state *ws, const struct extent_buffer *eb,
 
 		if (len > size - cur - sizeof(*ref))
 			return;
-		/* The kernel's extref hash: crc32c seeded with the parent. */
-		hash = btrfs_crc32c((u32)parent, ref + 1, len);
+		hash = btrfs_extref_hash(parent, ref + 1, len);
 		if (hash != key->offset)
 			fs_report(ws, PR_INODE_EXTREF_HASH, &(struct problem_ctx){
 				.ino = key->objectid, .parent = parent,

@@ -53,12 +53,6 @@ static int refuse(struct off_ctx *c, int ret)
 	return ret;
 }
 
-static u64 name_hash(const char *name, size_t len)
-{
-	/* The kernel's btrfs_name_hash(): crc32c seeded with ~1, not inverted. */
-	return btrfs_crc32c((u32)~1U, name, len);
-}
-
 /*
  * The entry called name among the entries of a DIR_ITEM or XATTR_ITEM
  * (names whose hashes collide share one item); *len is its size.
@@ -147,7 +141,7 @@ static int dir_lookup(struct btrfs_fs_info *fs_info, u64 subvol, u64 dir,
 		      const char *name, size_t len, struct btrfs_key *loc,
 		      u8 *ftype)
 {
-	struct btrfs_key key = { dir, BTRFS_DIR_ITEM_KEY, name_hash(name, len) };
+	struct btrfs_key key = { dir, BTRFS_DIR_ITEM_KEY, btrfs_name_hash(name, len) };
 	const struct btrfs_dir_item *di;
 	u8 *data;
 	u32 size;
@@ -277,7 +271,7 @@ static int compression_read(struct off_ctx *c, char **value)
 	const char *name = PROP_XATTR_COMPRESSION;
 	size_t nlen = strlen(name);
 	struct btrfs_key key = { c->obj.ino, BTRFS_XATTR_ITEM_KEY,
-				 name_hash(name, nlen) };
+				 btrfs_name_hash(name, nlen) };
 	const struct btrfs_dir_item *di;
 	u8 *data;
 	u32 size, vlen;
@@ -391,7 +385,7 @@ static int xattr_write(struct off_ctx *c, const char *name, const char *value)
 {
 	size_t nlen = strlen(name), vlen = value ? strlen(value) : 0;
 	struct btrfs_key key = { c->obj.ino, BTRFS_XATTR_ITEM_KEY,
-				 name_hash(name, nlen) };
+				 btrfs_name_hash(name, nlen) };
 	u32 max = btrfs_max_item_size(c->fs_info->sb.nodesize);
 	u32 osize = max, nsize = 0, cur = 0;
 	struct btrfs_trans_root *r;

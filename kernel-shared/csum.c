@@ -279,3 +279,27 @@ int btrfs_csum_selftest(void)
 		return -EIO;
 	return 0;
 }
+
+u64 btrfs_name_hash(const void *name, size_t len)
+{
+	return btrfs_crc32c((u32)~1U, name, len);
+}
+
+u64 btrfs_extref_hash(u64 parent, const void *name, size_t len)
+{
+	return btrfs_crc32c((u32)parent, name, len);
+}
+
+u64 btrfs_extent_data_ref_hash(u64 root, u64 objectid, u64 offset)
+{
+	u32 high = ~0U, low = ~0U;
+	__le64 le;
+
+	le = cpu_to_le64(root);
+	high = btrfs_crc32c(high, &le, sizeof(le));
+	le = cpu_to_le64(objectid);
+	low = btrfs_crc32c(low, &le, sizeof(le));
+	le = cpu_to_le64(offset);
+	low = btrfs_crc32c(low, &le, sizeof(le));
+	return ((u64)high << 31) ^ (u64)low;
+}

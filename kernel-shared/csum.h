@@ -22,6 +22,15 @@ u32 btrfs_crc32c(u32 seed, const void *data, size_t len);
 /* The name of the implementation picked at run time ("sse4.2", "generic"). */
 const char *btrfs_crc32c_impl(void);
 
+/*
+ * The format's hashes, crc32c without the final inversion: of a name in a
+ * DIR_ITEM or XATTR_ITEM key (seeded with ~1), of an INODE_EXTREF key
+ * (seeded with the parent directory), and of an EXTENT_DATA_REF key.
+ */
+u64 btrfs_name_hash(const void *name, size_t len);
+u64 btrfs_extref_hash(u64 parent, const void *name, size_t len);
+u64 btrfs_extent_data_ref_hash(u64 root, u64 objectid, u64 offset);
+
 /* Known-answer tests of every algorithm; 0 when all pass, -EIO otherwise. */
 int btrfs_csum_selftest(void);
 

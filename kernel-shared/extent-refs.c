@@ -302,20 +302,6 @@ struct ext_item {
 	u32 refs_start;		/* where the inline refs begin */
 };
 
-static u64 data_ref_hash(u64 root, u64 ino, u64 offset)
-{
-	u32 high = ~0U, low = ~0U;
-	__le64 le;
-
-	le = cpu_to_le64(root);
-	high = btrfs_crc32c(high, &le, sizeof(le));
-	le = cpu_to_le64(ino);
-	low = btrfs_crc32c(low, &le, sizeof(le));
-	le = cpu_to_le64(offset);
-	low = btrfs_crc32c(low, &le, sizeof(le));
-	return ((u64)high << 31) ^ (u64)low;
-}
-
 static u32 inline_ref_size(u8 type)
 {
 	switch (type) {
@@ -344,7 +330,7 @@ static u64 mod_seq(const struct btrfs_ref_mod *m)
 	case BTRFS_TREE_BLOCK_REF_KEY:
 		return m->root;
 	case BTRFS_EXTENT_DATA_REF_KEY:
-		return data_ref_hash(m->root, m->ino, m->offset);
+		return btrfs_extent_data_ref_hash(m->root, m->ino, m->offset);
 	default:
 		return m->parent;
 	}
@@ -378,7 +364,7 @@ static int inline_find(const struct ext_item *it, const struct btrfs_ref_mod *m,
 				*pos = cur;
 				return 1;
 			}
-			if (data_ref_hash(btrfs_extent_data_ref_root(d),
+			if (btrfs_extent_data_ref_hash(btrfs_extent_data_ref_root(d),
 					  btrfs_extent_data_ref_objectid(d),
 					  btrfs_extent_data_ref_offset(d)) < want)
 				break;

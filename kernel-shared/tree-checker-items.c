@@ -52,31 +52,6 @@ static int check_size_min(struct tc_ctx *ctx, u32 min)
 	return 0;
 }
 
-/* The crc32c the format uses for hashes: no final inversion. */
-static u32 format_crc32c(u32 seed, const void *data, size_t len)
-{
-	return btrfs_crc32c(seed, data, len);
-}
-
-static u64 name_hash(const u8 *name, u32 len)
-{
-	return format_crc32c((u32)~1U, name, len);
-}
-
-static u64 extent_data_ref_hash(u64 root, u64 objectid, u64 offset)
-{
-	u32 high = ~0U, low = ~0U;
-	__le64 le;
-
-	le = cpu_to_le64(root);
-	high = format_crc32c(high, &le, sizeof(le));
-	le = cpu_to_le64(objectid);
-	low = format_crc32c(low, &le, sizeof(le));
-	le = cpu_to_le64(offset);
-	low = format_crc32c(low, &le, sizeof(le));
-	return ((u64)high << 31) ^ (u64)low;
-}
-
 /*
  * In subvolume trees every item of an inode follows its inode item, so an
  * item whose predecessor belongs to another inode means a lost inode item.
@@ -175,9 +150,9 @@ static int check_dir_entry(struct tc_ctx *ctx, u32 cur, u32 *len)
 			name_len, data_len, ctx->item_size);
 	/* Name-hashed keys must carry the hash of every name in the item. */
 	if (ctx->key.type != BTRFS_DIR_INDEX_KEY &&
-	    name_hash((const u8 *)(di + 1), name_len) != ctx->key.offset)
+	    btrfs_name_hash(di + 1, name_len) != ctx->key.offset)
 		return tc_err(ctx, "name hash 0x%llx does not match key offset",
-			      ull(name_hash((const u8 *)(di + 1), name_len)));
+			      ull(btrfs_name_hash(di + 1, name_len)));
 	return 0;
 }
 
@@ -590,7 +565,7 @@ static int check_inline_ref(struct tc_ctx *ctx,
 		ret = check_data_ref(ctx, dref);
 		if (ret)
 			return ret;
-		seq = extent_data_ref_hash(btrfs_extent_data_ref_root(dref),
+		seq = btrfs_extent_data_ref_hash(btrfs_extent_data_ref_root(dref),
 					   btrfs_extent_data_ref_objectid(dref),
 					   btrfs_extent_data_ref_offset(dref));
 		order->refs += btrfs_extent_data_ref_count(dref);

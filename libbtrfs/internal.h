@@ -30,7 +30,6 @@ DAX_HIDDEN int dax_fail(struct btrfs_fs_info *fs_info, int ret,
 	__attribute__((format(printf, 3, 4)));
 
 /* The kernel's btrfs_name_hash(): the key offset of a DIR_ITEM. */
-DAX_HIDDEN u64 dax_name_hash(const char *name, size_t len);
 
 /*
  * The PMD rule: the first byte's logical and physical addresses are both

@@ -17,12 +17,6 @@ struct walk {
 	u8 ftype;
 };
 
-u64 dax_name_hash(const char *name, size_t len)
-{
-	/* fs/btrfs/dir-item.h: crc32c((u32)~1, name, len), no final inversion. */
-	return btrfs_crc32c((u32)~1, name, len);
-}
-
 /*
  * Names whose hashes collide share one DIR_ITEM, their entries packed one
  * after another, so compare every entry's name.
@@ -53,7 +47,7 @@ int dax_dir_lookup(struct btrfs_fs_info *fs_info, const struct btrfs_root *root,
 		   struct btrfs_key *location, u8 *ftype)
 {
 	struct btrfs_key key = { dir, BTRFS_DIR_ITEM_KEY,
-				 dax_name_hash(name, len) };
+				 btrfs_name_hash(name, len) };
 	struct btrfs_dir_item di;
 	struct btrfs_path path;
 	int ret;

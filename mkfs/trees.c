@@ -304,12 +304,6 @@ static void root_item_fill(const struct mkfs_fs *fs, const struct mkfs_tree *t,
 	}
 }
 
-/* The name hash of directory items: crc32c seeded with ~1. */
-static u64 name_hash(const char *name, size_t len)
-{
-	return btrfs_crc32c((u32)~1U, name, len);
-}
-
 /* ROOT_TREE_DIR: the directory whose "default" entry names the fs tree. */
 static int root_dir_add(struct mkfs_fs *fs, struct mkfs_tree *t)
 {
@@ -333,7 +327,7 @@ static int root_dir_add(struct mkfs_fs *fs, struct mkfs_tree *t)
 				    BTRFS_ROOT_TREE_DIR_OBJECTID, name);
 	if (!ret)
 		ret = mkfs_tree_add(t, BTRFS_ROOT_TREE_DIR_OBJECTID,
-				    BTRFS_DIR_ITEM_KEY, name_hash(name, len),
+				    BTRFS_DIR_ITEM_KEY, btrfs_name_hash(name, len),
 				    NULL, sizeof(*di) + len, (void **)&di);
 	if (ret)
 		return ret;

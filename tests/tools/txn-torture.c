@@ -64,11 +64,6 @@ static void name_of(char *buf, size_t len, u32 i)
 	snprintf(buf, len, "user.r%06u", i);
 }
 
-static u64 name_hash(const char *name)
-{
-	return btrfs_crc32c((u32)~1U, name, strlen(name));
-}
-
 static void value_of(u8 *buf, const struct slot *s, u32 i)
 {
 	u32 k;
@@ -88,7 +83,7 @@ static int xattr_put(struct torture *t, u32 i, const struct slot *s)
 	name_of(name, sizeof(name), i);
 	nlen = (u32)strlen(name);
 	size = sizeof(*di) + nlen + s->size;
-	key = (struct btrfs_key){ INO, BTRFS_XATTR_ITEM_KEY, name_hash(name) };
+	key = (struct btrfs_key){ INO, BTRFS_XATTR_ITEM_KEY, btrfs_name_hash(name, strlen(name)) };
 	di = calloc(1, size);
 	if (!di)
 		return -ENOMEM;
@@ -112,7 +107,7 @@ static int xattr_drop(struct torture *t, u32 i)
 	struct btrfs_key key;
 
 	name_of(name, sizeof(name), i);
-	key = (struct btrfs_key){ INO, BTRFS_XATTR_ITEM_KEY, name_hash(name) };
+	key = (struct btrfs_key){ INO, BTRFS_XATTR_ITEM_KEY, btrfs_name_hash(name, strlen(name)) };
 	return btrfs_delete_item(t->trans, t->fs, &key);
 }
 
@@ -363,7 +358,7 @@ static int torture_init(struct torture *t)
 	for (i = 0; i < t->nnames; i++) {
 		t->usable[i] = true;
 		name_of(name, sizeof(name), i);
-		hash[i] = name_hash(name);
+		hash[i] = btrfs_name_hash(name, strlen(name));
 	}
 	/* Names sharing a hash would share an item; leave them out. */
 	for (i = 0; i < t->nnames; i++)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "kernel-shared/csum.h"
 #include "libbtrfs/internal.h"
 #include "tests/unit/tap.h"
 
@@ -36,7 +37,7 @@ static void test_name_hash(void)
 	for (i = 0; i < sizeof(known_hashes) / sizeof(known_hashes[0]); i++) {
 		const char *n = known_hashes[i].name;
 
-		tap_ok(dax_name_hash(n, strlen(n)) == known_hashes[i].hash,
+		tap_ok(btrfs_name_hash(n, strlen(n)) == known_hashes[i].hash,
 		       "name hash of '%s' is %llu", n,
 		       (unsigned long long)known_hashes[i].hash);
 	}
