@@ -53,22 +53,6 @@ static const char *chunk_kind(u64 type)
 	return "none";
 }
 
-static const char *chunk_profile(u64 type)
-{
-	switch (type & BTRFS_BLOCK_GROUP_PROFILE_MASK) {
-	case 0:				return "single";
-	case BTRFS_BLOCK_GROUP_DUP:	return "dup";
-	case BTRFS_BLOCK_GROUP_RAID0:	return "raid0";
-	case BTRFS_BLOCK_GROUP_RAID1:	return "raid1";
-	case BTRFS_BLOCK_GROUP_RAID1C3:	return "raid1c3";
-	case BTRFS_BLOCK_GROUP_RAID1C4:	return "raid1c4";
-	case BTRFS_BLOCK_GROUP_RAID10:	return "raid10";
-	case BTRFS_BLOCK_GROUP_RAID5:	return "raid5";
-	case BTRFS_BLOCK_GROUP_RAID6:	return "raid6";
-	}
-	return "unknown";
-}
-
 static int super_mirror_of(u64 offset)
 {
 	int m;
@@ -148,7 +132,7 @@ static void text_piece(FILE *f, const struct owner_piece *p, const char *indent)
 		break;
 	case OWNER_PARITY:
 		fprintf(f, "%s%s parity: full stripe at logical %llu (", indent,
-			chunk_profile(p->chunk_type), ull(p->logical));
+			btrfs_profile_name(p->chunk_type), ull(p->logical));
 		break;
 	}
 	text_where(f, p);
@@ -195,7 +179,7 @@ static void json_piece(FILE *f, const struct owner_piece *p)
 			ull(p->devid), ull(p->physical));
 	if (p->chunk_type)
 		fprintf(f, ", \"chunk_type\": \"%s\", \"chunk_profile\": \"%s\"",
-			chunk_kind(p->chunk_type), chunk_profile(p->chunk_type));
+			chunk_kind(p->chunk_type), btrfs_profile_name(p->chunk_type));
 	switch (p->kind) {
 	case OWNER_TREE_BLOCK:
 		fprintf(f, ", \"block\": %llu, \"tree\": %llu, \"tree_name\": \"%s\", \"level\": %d, \"incomplete\": %s",

@@ -177,6 +177,9 @@ int btrfs_device_pread(struct btrfs_device *dev, void *buf, u64 len, u64 off);
 int btrfs_device_pwrite(struct btrfs_device *dev, const void *buf, u64 len,
 			u64 off);
 
+/* "single", "dup", "raid0", ... for a chunk type, or "unknown". */
+const char *btrfs_profile_name(u64 type);
+
 /* One mirror/stripe of a chunk. */
 struct map_stripe {
 	u64 devid;

@@ -420,3 +420,19 @@ int btrfs_read_logical(struct btrfs_fs_info *fs_info, u64 logical, void *buf,
 	}
 	return 0;
 }
+
+const char *btrfs_profile_name(u64 type)
+{
+	switch (type & BTRFS_BLOCK_GROUP_PROFILE_MASK) {
+	case 0:				return "single";
+	case BTRFS_BLOCK_GROUP_DUP:	return "dup";
+	case BTRFS_BLOCK_GROUP_RAID0:	return "raid0";
+	case BTRFS_BLOCK_GROUP_RAID1:	return "raid1";
+	case BTRFS_BLOCK_GROUP_RAID1C3:	return "raid1c3";
+	case BTRFS_BLOCK_GROUP_RAID1C4:	return "raid1c4";
+	case BTRFS_BLOCK_GROUP_RAID10:	return "raid10";
+	case BTRFS_BLOCK_GROUP_RAID5:	return "raid5";
+	case BTRFS_BLOCK_GROUP_RAID6:	return "raid6";
+	}
+	return "unknown";
+}

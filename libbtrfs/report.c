@@ -32,18 +32,7 @@ _Static_assert(BTRFS_DAX_PROFILE_RAID0 == BTRFS_BLOCK_GROUP_RAID0 &&
 
 const char *btrfs_dax_profile_name(uint64_t type)
 {
-	switch (type & BTRFS_BLOCK_GROUP_PROFILE_MASK) {
-	case 0:				return "single";
-	case BTRFS_BLOCK_GROUP_DUP:	return "dup";
-	case BTRFS_BLOCK_GROUP_RAID0:	return "raid0";
-	case BTRFS_BLOCK_GROUP_RAID1:	return "raid1";
-	case BTRFS_BLOCK_GROUP_RAID1C3:	return "raid1c3";
-	case BTRFS_BLOCK_GROUP_RAID1C4:	return "raid1c4";
-	case BTRFS_BLOCK_GROUP_RAID10:	return "raid10";
-	case BTRFS_BLOCK_GROUP_RAID5:	return "raid5";
-	case BTRFS_BLOCK_GROUP_RAID6:	return "raid6";
-	default:			return "unknown";
-	}
+	return btrfs_profile_name(type);
 }
 
 /* Fills *out from map; stripes[] must have room for map->num_stripes. */
