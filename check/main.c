@@ -407,7 +407,6 @@ static int check_fs(struct btrfs_fs_info *fs_info, const struct check_opts *opts
 		return 1;
 	}
 	run_phases(&ctx);
-	fs_check_free(&ctx);
 	/* For tests: whether the reference records went through a file. */
 	if (getenv("BTRFS_CHECK_STATS"))
 		fprintf(stderr, "check stats: %llu sorted runs spilled, %llu bytes\n",
