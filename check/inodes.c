@@ -854,6 +854,7 @@ static void file_extent(struct walk_state *ws, const struct extent_buffer *eb,
 
 	if (eb_item_size(eb, slot) < BTRFS_FILE_EXTENT_INLINE_DATA_START)
 		return;
+	inode_rules_extent(ws, fe, key);
 	if (btrfs_file_extent_type(fe) == BTRFS_FILE_EXTENT_INLINE) {
 		len = btrfs_file_extent_ram_bytes(fe);
 		st->found_bytes += len;
@@ -979,6 +980,7 @@ void inodes_finish(struct walk_state *ws)
 			pctx.want = st->size;
 			fs_report(ws, PR_DIR_ISIZE, &pctx);
 		}
+		inode_rules_dir(ws);
 		return;
 	}
 	if (st->dir_entries)

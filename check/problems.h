@@ -268,7 +268,11 @@ enum check_phase {
 	  "qgroup {str}")						\
 	/* Fs trees, continued */					\
 	X(PR_SUBVOL_ENTRY_UNMATCHED, "subvol-entry-unmatched", SEV_ERROR, PH_ROOT_REFS, \
-	  "root {root} directory {ino} has an entry (index {index}) for subvolume {owner}, which the root ref of that subvolume in this tree does not describe")
+	  "root {root} directory {ino} has an entry (index {index}) for subvolume {owner}, which the root ref of that subvolume in this tree does not describe") \
+	X(PR_DIR_NBYTES, "dir-nbytes", SEV_WARNING, PH_FS_ROOTS,	\
+	  "root {root} directory {ino} has nbytes {have}, not a multiple of the node size {want}") \
+	X(PR_FILE_EXTENT_INLINE_MIXED, "file-extent-inline-mixed", SEV_WARNING, PH_FS_ROOTS, \
+	  "root {root} inode {ino}: an inline extent is not the file's only extent, another starts at {offset}")
 
 enum problem_id {
 #define PR_ENUM(e, id, sev, phase, tmpl) e,

@@ -34,6 +34,10 @@ struct inode_state {
 	u64 beyond;		/* first data extent past i_size, +1; 0: none */
 	bool dir_entries;	/* it has dir items or dir indexes */
 	bool gap_reported;
+
+	/* inode-rules.c */
+	bool inline_seen;	/* it has an inline file extent */
+	bool inline_mixed;	/* ... and another file extent, reported */
 };
 
 struct fs_tree_state;
@@ -71,6 +75,12 @@ void inodes_finish(struct walk_state *ws);
 
 /* inodes.c: a tree block of the subvolume being walked, on every visit */
 void inodes_block(struct walk_state *ws, const struct extent_buffer *eb);
+
+/* inode-rules.c: rules on one inode that stock check and the kernel keep. */
+void inode_rules_extent(struct walk_state *ws,
+			const struct btrfs_file_extent_item *fe,
+			const struct btrfs_key *key);
+void inode_rules_dir(struct walk_state *ws);
 
 /* quota.c: one item of the quota tree. */
 void quota_item(struct walk_state *ws, const struct extent_buffer *eb,

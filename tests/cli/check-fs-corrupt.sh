@@ -15,7 +15,8 @@
 #   - each damaged copy is reported with the mode's problem id, the exit
 #     status is 1 exactly when an error (not only warnings or notes) is
 #     reported, the JSON is valid, nothing crashes
-#   - whether stock btrfs check notices the damage too is printed as INFO
+#   - whether stock btrfs check notices the damage too, in its original and
+#     its lowmem mode, is printed as INFO
 
 CHECK_TEST_LIB=1
 # shellcheck source=tests/cli/check-clean.sh
@@ -120,6 +121,7 @@ fsc_one() {
 		pass "$name ($new)"
 	fi
 	stock_verdict "$name" "$copy"
+	stock_verdict "$name (lowmem)" --mode=lowmem "$copy"
 	rm -f "$copy"
 }
 
@@ -136,6 +138,7 @@ fsc_baseline() {
 		pass "$name"
 	fi
 	stock_verdict "$name" "$1"
+	stock_verdict "$name (lowmem)" --mode=lowmem "$1"
 }
 
 fsc_main() {

@@ -855,6 +855,42 @@ static int item_extend(struct corrupt *c, u32 n, u8 **tail)
 	return 0;
 }
 
+/*
+ * Inserts an item of 'size' zeroed bytes with 'key' at slot 'slot' (after
+ * the items before it, whose keys must sort lower); *data points at it.
+ */
+static int item_insert(struct corrupt *c, int slot, const struct btrfs_key *key,
+		       u32 size, u8 **item_data)
+{
+	struct extent_buffer *eb = c->eb;
+	u32 nr = eb_nritems(eb), i;
+	u8 *data = eb->data + sizeof(struct btrfs_header);
+	u32 end = nr ? eb_item_offset(eb, nr - 1) :
+		  eb->len - (u32)sizeof(struct btrfs_header);
+	u32 top = slot ? eb_item_offset(eb, slot - 1) :
+		  eb->len - (u32)sizeof(struct btrfs_header);
+	struct btrfs_item *it;
+
+	if (slot < 1 || (u32)slot > nr ||
+	    end < (nr + 1) * sizeof(struct btrfs_item) + size)
+		return -ENOSPC;
+	/* The data of the items from 'slot' on move down to make room. */
+	memmove(data + end - size, data + end, top - end);
+	for (i = slot; i < nr; i++)
+		btrfs_set_raw_item_offset(eb_item(eb, i),
+					  eb_item_offset(eb, i) - size);
+	memmove(eb_item(eb, slot + 1), eb_item(eb, slot),
+		(nr - slot) * sizeof(struct btrfs_item));
+	it = eb_item(eb, slot);
+	btrfs_cpu_key_to_disk(&it->key, key);
+	btrfs_set_raw_item_offset(it, top - size);
+	btrfs_set_raw_item_size(it, size);
+	btrfs_set_header_nritems(eb_header(eb), nr + 1);
+	*item_data = data + top - size;
+	memset(*item_data, 0, size);
+	return 0;
+}
+
 static int fs_find(struct corrupt *c, u8 type, item_pred pred)
 {
 	free(c->eb);
@@ -1337,6 +1373,67 @@ static int mode_fs_extent_range(struct corrupt *c)
 	return finish(c, "file extent offset + disk_num_bytes");
 }
 
+static int mode_fs_dir_nbytes(struct corrupt *c)
+{
+	int ret = fs_find(c, BTRFS_INODE_ITEM_KEY, is_subdir);
+
+	if (ret)
+		return ret;
+	btrfs_set_inode_nbytes(item_ptr(c), c->fs_info->sb.nodesize / 2);
+	return finish(c, "directory nbytes set to half the node size");
+}
+
+/* An uncompressed inline extent, the last item of its inode in the leaf. */
+static bool is_plain_inline_last(struct corrupt *c,
+				 const struct extent_buffer *eb, int slot,
+				 const struct btrfs_key *key)
+{
+	const struct btrfs_file_extent_item *fe = eb_item_ptr(eb, slot);
+	struct btrfs_key next;
+
+	if (btrfs_file_extent_type(fe) != BTRFS_FILE_EXTENT_INLINE ||
+	    btrfs_file_extent_compression(fe) != BTRFS_COMPRESS_NONE)
+		return false;
+	if ((u32)slot + 1 == eb_nritems(eb))
+		return true;
+	eb_item_key(eb, &next, slot + 1);
+	return next.objectid != key->objectid;
+}
+
+static int mode_fs_inline_mixed(struct corrupt *c)
+{
+	struct btrfs_file_extent_item *fe;
+	u32 ss = c->fs_info->sb.sectorsize;
+	struct btrfs_key key;
+	u8 *data;
+	int ret = fs_find(c, BTRFS_EXTENT_DATA_KEY, is_plain_inline_last);
+
+	if (ret)
+		return ret;
+	key = c->key;
+	key.offset = ss;
+	ret = item_insert(c, c->slot + 1, &key, sizeof(*fe), &data);
+	if (ret)
+		return ret;
+	/* A hole: no data, nothing else in the filesystem changes. */
+	fe = (struct btrfs_file_extent_item *)data;
+	btrfs_set_file_extent_generation(fe, eb_generation(c->eb));
+	btrfs_set_file_extent_type(fe, BTRFS_FILE_EXTENT_REG);
+	btrfs_set_file_extent_num_bytes(fe, ss);
+	btrfs_set_file_extent_ram_bytes(fe, ss);
+	return finish(c, "hole file extent added after an inline extent");
+}
+
+static int mode_fs_inline_offset(struct corrupt *c)
+{
+	int ret = fs_find(c, BTRFS_EXTENT_DATA_KEY, is_plain_inline_last);
+
+	if (ret)
+		return ret;
+	key_set_offset(c, c->fs_info->sb.sectorsize);
+	return finish(c, "inline extent moved to file offset sectorsize");
+}
+
 static bool is_orphan(struct corrupt *c, const struct extent_buffer *eb,
 		      int slot, const struct btrfs_key *key)
 {
@@ -1569,6 +1666,9 @@ static const struct mode modes[] = {
 	{ "fs-root-dir", mode_fs_root_dir, "root-dir-bad", "fs" },
 	{ "fs-root-ref-entry", mode_fs_root_ref_entry, "root-ref-no-dir-entry", "fs" },
 	{ "fs-subvol-entry", mode_fs_root_ref_entry, "subvol-entry-unmatched", "fs" },
+	{ "fs-dir-nbytes", mode_fs_dir_nbytes, "dir-nbytes", "fs" },
+	{ "fs-inline-mixed", mode_fs_inline_mixed, "file-extent-inline-mixed", "fs" },
+	{ "fs-inline-offset", mode_fs_inline_offset, "tree-block-bad", "fs" },
 	{ "qgroup-version", mode_qgroup_version, "qgroup-status-bad", "fs" },
 	{ "qgroup-inconsistent", mode_qgroup_inconsistent, "qgroup-inconsistent", "fs" },
 	{ "qgroup-rescan", mode_qgroup_rescan, "qgroup-rescan", "fs" },
