@@ -8,9 +8,9 @@
  * and a limit item for every qgroup, relations stored in both directions
  * from a lower to a higher level between existing qgroups, and a level-0
  * qgroup for every live subvolume.  The referenced and exclusive counts of
- * level-0 and level-1 qgroups are recomputed from the tree blocks and data
- * extents each subvolume walk used, when the kernel's accounting is
- * complete: counts marked consistent, no subvolume being deleted.
+ * every qgroup are recomputed from the tree blocks and data extents each
+ * subvolume walk used, when the kernel's accounting is complete: counts
+ * marked consistent, no subvolume being deleted.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -322,32 +322,68 @@ static void subvols_check(struct check_ctx *ctx, const struct quota_state *q)
 	}
 }
 
-/* Whether qgroup 'group' (level 1) has subvolume 'root' as a member. */
-static bool qg_member(const struct quota_state *q, u64 group, u64 root)
+static int u64_cmp(const void *a, const void *b)
 {
-	struct qg_rel key = { .src = root, .dst = group };
+	const u64 *x = a, *y = b;
 
-	return bsearch(&key, q->rels.data, q->rels.nr, sizeof(key), rel_cmp);
+	return *x < *y ? -1 : *x > *y;
+}
+
+/*
+ * Adds the level-0 qgroups below 'id' to 'out' (unsorted, maybe twice):
+ * its children are the relations from it to a lower level, and theirs in
+ * turn.  Levels fall at every step, so this ends.
+ */
+static void qg_members_add(struct check_ctx *ctx, const struct quota_state *q,
+			   u64 id, struct rec_vec *out)
+{
+	const struct qg_rel *r = q->rels.data;
+	u64 level = id >> BTRFS_QGROUP_LEVEL_SHIFT;
+	size_t lo = 0, hi = q->rels.nr;
+	u64 *m;
+
+	if (!level) {
+		m = check_push(ctx, out);
+		if (m)
+			*m = id;
+		return;
+	}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (r[mid].src < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < q->rels.nr && r[lo].src == id && !ctx->fatal; lo++)
+		if (r[lo].dst >> BTRFS_QGROUP_LEVEL_SHIFT < level)
+			qg_members_add(ctx, q, r[lo].dst, out);
 }
 
 /*
  * The counts of one qgroup: every extent one of its subvolumes uses is
  * referenced, counted once; it is exclusive when no other subvolume uses
- * it.  Level 0 and level 1 only.
+ * it.  The subvolumes of a qgroup above level 0 are the level-0 qgroups
+ * below it through any chain of relations, each counted once, as the
+ * kernel's accounting walks every qgroup a subvolume's qgroup reaches.
  */
-static void qg_counts_of(const struct quota_state *q, u64 id, u64 *rfer,
-			 u64 *excl)
+static void qg_counts_of(struct check_ctx *ctx, const struct quota_state *q,
+			 u64 id, u64 *rfer, u64 *excl)
 {
+	struct rec_vec members = VEC_INIT(u64);
 	const struct qg_use *u = q->uses.data;
-	bool level0 = !(id >> BTRFS_QGROUP_LEVEL_SHIFT);
 	size_t i, j;
 
 	*rfer = *excl = 0;
-	for (i = 0; i < q->uses.nr; i = j) {
+	qg_members_add(ctx, q, id, &members);
+	vec_sort(&members, u64_cmp);
+	for (i = 0; i < q->uses.nr && members.nr; i = j) {
 		size_t in = 0, n;
 
 		for (j = i; j < q->uses.nr && u[j].bytenr == u[i].bytenr; j++)
-			if (level0 ? u[j].root == id : qg_member(q, id, u[j].root))
+			if (bsearch(&u[j].root, members.data, members.nr,
+				    sizeof(u64), u64_cmp))
 				in++;
 		n = j - i;
 		if (in)
@@ -355,6 +391,7 @@ static void qg_counts_of(const struct quota_state *q, u64 id, u64 *rfer,
 		if (in == n)
 			*excl += u[i].len;
 	}
+	vec_free(&members);
 }
 
 /* Whether the trees are as the kernel's accounting left them: no
@@ -404,10 +441,12 @@ static void counts_check(struct check_ctx *ctx, struct quota_state *q)
 	for (i = 0; i < q->groups.nr; i++) {
 		u64 level = g[i].id >> BTRFS_QGROUP_LEVEL_SHIFT, rfer, excl;
 
-		if (g[i].kind != QG_INFO || level > 1 ||
+		if (g[i].kind != QG_INFO ||
 		    (level == 0 && !root_live(ctx, g[i].id)))
 			continue;
-		qg_counts_of(q, g[i].id, &rfer, &excl);
+		qg_counts_of(ctx, q, g[i].id, &rfer, &excl);
+		if (ctx->fatal)
+			return;
 		if (rfer == g[i].rfer && excl == g[i].excl)
 			continue;
 		qgroup_name(g[i].id, name, sizeof(name));

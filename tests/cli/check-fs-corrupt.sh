@@ -27,7 +27,7 @@ OUR_MKFS=${OUR_MKFS:-$TEST_TOP/mkfs.btrfs}
 
 # fsc_fill MNT: the kernel writes what the damage modes need.
 fsc_fill() {
-	local m=$1 i long
+	local m=$1 i long sv
 	mkdir -p "$m/d/sub" "$m/d/empty-dir" "$m/nocow" "$m/z"
 	head -c 20000 /dev/urandom > "$m/d/file"
 	long=$(printf 'l%.0s' $(seq 200))
@@ -59,8 +59,20 @@ fsc_fill() {
 	printf 'in a subvolume\n' > "$m/sv/file"
 	"$STOCK_BTRFS" -q subvolume snapshot "$m/sv" "$m/snap" || return 1
 	"$STOCK_BTRFS" quota enable "$m" || return 1
+	# Two level-1 qgroups sharing 0/5 under one level-2 qgroup, and the
+	# subvolume, whose extents its snapshot shares, in one of them.
+	sv=$("$STOCK_BTRFS" inspect-internal rootid "$m/sv") || return 1
 	"$STOCK_BTRFS" qgroup create 1/100 "$m" &&
 		"$STOCK_BTRFS" qgroup assign 0/5 1/100 "$m"
+	"$STOCK_BTRFS" qgroup create 1/101 "$m" &&
+		"$STOCK_BTRFS" qgroup assign 0/5 1/101 "$m" &&
+		"$STOCK_BTRFS" qgroup assign "0/$sv" 1/101 "$m"
+	"$STOCK_BTRFS" qgroup create 2/100 "$m" &&
+		"$STOCK_BTRFS" qgroup assign 1/100 2/100 "$m" &&
+		"$STOCK_BTRFS" qgroup assign 1/101 2/100 "$m"
+	# An assignment may start a rescan; one started before it has ended
+	# would miss later relations, so wait for it, then rescan once more.
+	"$STOCK_BTRFS" quota rescan -w "$m" > /dev/null
 	"$STOCK_BTRFS" quota rescan -W "$m" > /dev/null
 	head -c 20000 /dev/urandom > "$m/d/open-unlinked"
 	mkdir "$m/open-dir"

@@ -1582,6 +1582,26 @@ static int mode_qgroup_counts(struct corrupt *c)
 	return finish(c, "qgroup 0/5 referenced + nodesize");
 }
 
+static bool is_level2_info(struct corrupt *c, const struct extent_buffer *eb,
+			   int slot, const struct btrfs_key *key)
+{
+	return key->offset >> BTRFS_QGROUP_LEVEL_SHIFT == 2;
+}
+
+static int mode_qgroup_upper_counts(struct corrupt *c)
+{
+	struct btrfs_qgroup_info_item *ii;
+	int ret = item_find(c, BTRFS_QUOTA_TREE_OBJECTID, BTRFS_QGROUP_INFO_KEY,
+			    is_level2_info, false);
+
+	if (ret)
+		return ret;
+	ii = item_ptr(c);
+	btrfs_set_qgroup_info_excl(ii, btrfs_qgroup_info_excl(ii) +
+				   c->fs_info->sb.nodesize);
+	return finish(c, "level-2 qgroup exclusive + nodesize");
+}
+
 static int mode_qgroup_version(struct corrupt *c)
 {
 	return quota_status_set(c, 0, 2);
@@ -1677,6 +1697,7 @@ static const struct mode modes[] = {
 	{ "qgroup-subvol", mode_qgroup_subvol, "qgroup-subvol-missing", "fs" },
 	{ "qgroup-counts", mode_qgroup_counts, "qgroup-counts", "fs" },
 	{ "qgroup-upper", mode_qgroup_upper, "qgroup-relation-bad", "fs" },
+	{ "qgroup-upper-counts", mode_qgroup_upper_counts, "qgroup-counts", "fs" },
 };
 
 #define NR_MODES (sizeof(modes) / sizeof(modes[0]))
