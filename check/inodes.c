@@ -244,8 +244,10 @@ void inodes_tree_begin(struct walk_state *ws)
 
 void inodes_block(struct walk_state *ws, const struct extent_buffer *eb)
 {
-	if (ws->fst && ws->fst->quota)
+	if (ws->fst && ws->fst->quota) {
 		quota_extent_use(ws->ctx, eb->start, eb->len, ws->root->id);
+		quota_block_owner(ws->ctx, eb);
+	}
 }
 
 /* ------------------------------------------------ sorting name records */

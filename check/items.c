@@ -194,6 +194,7 @@ static void extent_item(struct walk_state *ws, const struct extent_buffer *eb,
 	ws->cur_extent = key->objectid;
 	ws->cur_extent_valid = true;
 	extent_inline_refs(ctx, key->objectid, p, cur, size);
+	quota_extent_item(ctx, key, p, cur, size);
 }
 
 static void extent_keyed_ref(struct walk_state *ws,

@@ -41,16 +41,28 @@ struct qg_rel {
 	u64 dst;
 };
 
+/* An extent simple quotas charge to its owner: 'root' owns it. */
+struct sq_owned {
+	u64 bytenr;
+	u64 len;
+	u64 root;
+	u64 generation;
+};
+
 struct quota_state {
 	struct rec_vec groups;		/* struct qg_rec */
 	struct rec_vec rels;		/* struct qg_rel */
 	struct rec_vec uses;		/* struct qg_use */
 	size_t uses_compact;		/* uses.nr that triggers a compaction */
+	struct rec_vec owned;		/* struct sq_owned: simple quotas */
+	size_t owned_compact;		/* owned.nr that triggers a compaction */
 	bool have_status;
+	bool have_enable_gen;
 	u64 version;
 	u64 generation;
 	u64 flags;
 	u64 rescan;
+	u64 enable_gen;			/* simple quotas count extents from it */
 };
 
 void quota_state_free(struct quota_state *q)
@@ -60,6 +72,7 @@ void quota_state_free(struct quota_state *q)
 	vec_free(&q->groups);
 	vec_free(&q->rels);
 	vec_free(&q->uses);
+	vec_free(&q->owned);
 	free(q);
 }
 
@@ -78,6 +91,7 @@ static struct quota_state *quota_get(struct check_ctx *ctx)
 		fs->quota->groups.elem = sizeof(struct qg_rec);
 		fs->quota->rels.elem = sizeof(struct qg_rel);
 		fs->quota->uses.elem = sizeof(struct qg_use);
+		fs->quota->owned.elem = sizeof(struct sq_owned);
 	}
 	return fs->quota;
 }
@@ -95,6 +109,10 @@ static void quota_status(struct quota_state *q, const struct extent_buffer *eb,
 	q->generation = btrfs_qgroup_status_generation(si);
 	q->flags = btrfs_qgroup_status_flags(si);
 	q->rescan = btrfs_qgroup_status_rescan(si);
+	if (eb_item_size(eb, slot) >= sizeof(*si)) {
+		q->have_enable_gen = true;
+		q->enable_gen = btrfs_qgroup_status_enable_gen(si);
+	}
 }
 
 void quota_item(struct walk_state *ws, const struct extent_buffer *eb,
@@ -177,6 +195,85 @@ void quota_extent_use(struct check_ctx *ctx, u64 bytenr, u64 len, u64 root)
 	u->bytenr = bytenr;
 	u->len = len;
 	u->root = root;
+}
+
+static bool squota_incompat(const struct check_ctx *ctx)
+{
+	return ctx->fs_info->sb.incompat_flags &
+	       BTRFS_FEATURE_INCOMPAT_SIMPLE_QUOTA;
+}
+
+static int owned_cmp(const void *a, const void *b)
+{
+	const struct sq_owned *x = a, *y = b;
+
+	return x->bytenr < y->bytenr ? -1 : x->bytenr > y->bytenr;
+}
+
+/* Sorts the owned extents and keeps one record per extent. */
+static void owned_unique(struct quota_state *q)
+{
+	struct sq_owned *o = q->owned.data;
+	size_t i, n = 0;
+
+	vec_sort(&q->owned, owned_cmp);
+	for (i = 0; i < q->owned.nr; i++)
+		if (!n || o[n - 1].bytenr != o[i].bytenr)
+			o[n++] = o[i];
+	q->owned.nr = n;
+}
+
+static void owned_add(struct check_ctx *ctx, u64 bytenr, u64 len, u64 root,
+		      u64 generation)
+{
+	struct quota_state *q = quota_get(ctx);
+	struct sq_owned *o;
+
+	if (!q)
+		return;
+	/* Blocks shared by snapshots come again and again: keep them once. */
+	if (q->owned.nr >= q->owned_compact) {
+		owned_unique(q);
+		q->owned_compact = 2 * q->owned.nr > 65536 ? 2 * q->owned.nr :
+				   65536;
+	}
+	o = check_push(ctx, &q->owned);
+	if (!o)
+		return;
+	o->bytenr = bytenr;
+	o->len = len;
+	o->root = root;
+	o->generation = generation;
+}
+
+/*
+ * Simple quotas charge a tree block to the tree that allocated it, its
+ * header's owner, from the block's generation on.
+ */
+void quota_block_owner(struct check_ctx *ctx, const struct extent_buffer *eb)
+{
+	if (squota_incompat(ctx) && check_is_fs_tree(eb_owner(eb)))
+		owned_add(ctx, eb->start, eb->len, eb_owner(eb),
+			  eb_generation(eb));
+}
+
+/*
+ * Simple quotas charge a data extent to the subvolume its owner ref (the
+ * first inline ref) names; extents without one predate simple quotas.
+ */
+void quota_extent_item(struct check_ctx *ctx, const struct btrfs_key *key,
+		       const u8 *item, u32 refs_start, u32 size)
+{
+	const struct btrfs_extent_item *ei = (const void *)item;
+	struct extent_ref r;
+
+	if (!squota_incompat(ctx) || key->type != BTRFS_EXTENT_ITEM_KEY ||
+	    (btrfs_extent_flags(ei) & BTRFS_EXTENT_FLAG_TREE_BLOCK))
+		return;
+	if (extent_inline_ref_next(item, size, &refs_start, &r) == 0 &&
+	    r.type == BTRFS_EXTENT_OWNER_REF_KEY)
+		owned_add(ctx, key->objectid, key->offset, r.root,
+			  btrfs_extent_generation(ei));
 }
 
 bool quota_enabled(const struct check_ctx *ctx)
@@ -394,18 +491,53 @@ static void qg_counts_of(struct check_ctx *ctx, const struct quota_state *q,
 	vec_free(&members);
 }
 
-/* Whether the trees are as the kernel's accounting left them: no
- * subvolume being deleted, no damage, counts marked consistent. */
+/*
+ * Simple quotas: a qgroup's referenced and exclusive bytes are both the
+ * bytes of the extents its subvolumes own, allocated since simple quotas
+ * were enabled.  Each extent has one owner, so no extent counts twice.
+ */
+static void sq_counts_of(struct check_ctx *ctx, const struct quota_state *q,
+			 u64 id, u64 *rfer, u64 *excl)
+{
+	struct rec_vec members = VEC_INIT(u64);
+	const struct sq_owned *o = q->owned.data;
+	size_t i;
+
+	*rfer = 0;
+	qg_members_add(ctx, q, id, &members);
+	vec_sort(&members, u64_cmp);
+	for (i = 0; i < q->owned.nr && members.nr; i++)
+		if (o[i].generation >= q->enable_gen &&
+		    bsearch(&o[i].root, members.data, members.nr, sizeof(u64),
+			    u64_cmp))
+			*rfer += o[i].len;
+	*excl = *rfer;
+	vec_free(&members);
+}
+
+static bool simple_mode(const struct quota_state *q)
+{
+	return q->flags & BTRFS_QGROUP_STATUS_FLAG_SIMPLE_MODE;
+}
+
+/*
+ * Whether the trees are as the kernel's accounting left them: no subvolume
+ * being deleted, no damage, counts marked consistent.  The accounting of
+ * simple quotas is done at every commit, whatever the status generation,
+ * and needs the generation it was enabled at; a relocation charges blocks
+ * to the tree being relocated, which is not kept track of here.
+ */
 static bool counts_checkable(const struct check_ctx *ctx,
 			     const struct quota_state *q)
 {
+	bool simple = simple_mode(q);
 	size_t i;
 
 	if (!q->have_status || q->version != 1 ||
 	    (q->flags & (BTRFS_QGROUP_STATUS_FLAG_INCONSISTENT |
-			 BTRFS_QGROUP_STATUS_FLAG_RESCAN |
-			 BTRFS_QGROUP_STATUS_FLAG_SIMPLE_MODE)) ||
-	    q->generation != ctx->fs_info->tree_root.generation ||
+			 BTRFS_QGROUP_STATUS_FLAG_RESCAN)) ||
+	    (simple && (!q->have_enable_gen || !squota_incompat(ctx))) ||
+	    (!simple && q->generation != ctx->fs_info->tree_root.generation) ||
 	    ctx->log.by_severity[SEV_ERROR])
 		return false;
 	for (i = 0; i < ctx->roots.nr; i++) {
@@ -414,6 +546,8 @@ static bool counts_checkable(const struct check_ctx *ctx,
 		if (check_is_fs_tree(r->id) &&
 		    (r->refs == 0 || r->drop_level || r->drop_key.objectid ||
 		     r->bad))
+			return false;
+		if (simple && r->id == BTRFS_TREE_RELOC_OBJECTID)
 			return false;
 	}
 	return true;
@@ -435,16 +569,25 @@ static void counts_check(struct check_ctx *ctx, struct quota_state *q)
 	char name[48], why[160];
 	size_t i;
 
+	bool simple = simple_mode(q);
+
 	if (!counts_checkable(ctx, q))
 		return;
-	uses_unique(q);
+	if (simple)
+		owned_unique(q);
+	else
+		uses_unique(q);
 	for (i = 0; i < q->groups.nr; i++) {
 		u64 level = g[i].id >> BTRFS_QGROUP_LEVEL_SHIFT, rfer, excl;
 
+		/* What a deleted subvolume owns stays charged to it. */
 		if (g[i].kind != QG_INFO ||
-		    (level == 0 && !root_live(ctx, g[i].id)))
+		    (!simple && level == 0 && !root_live(ctx, g[i].id)))
 			continue;
-		qg_counts_of(ctx, q, g[i].id, &rfer, &excl);
+		if (simple)
+			sq_counts_of(ctx, q, g[i].id, &rfer, &excl);
+		else
+			qg_counts_of(ctx, q, g[i].id, &rfer, &excl);
 		if (ctx->fatal)
 			return;
 		if (rfer == g[i].rfer && excl == g[i].excl)

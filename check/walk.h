@@ -87,5 +87,10 @@ void quota_item(struct walk_state *ws, const struct extent_buffer *eb,
 		int slot, const struct btrfs_key *key);
 /* quota.c: subvolume 'root' uses extent [bytenr, +len): for the counts. */
 void quota_extent_use(struct check_ctx *ctx, u64 bytenr, u64 len, u64 root);
+/* quota.c: simple quotas, a tree block of a subvolume (any visit) */
+void quota_block_owner(struct check_ctx *ctx, const struct extent_buffer *eb);
+/* quota.c: simple quotas, an extent item whose inline refs start at refs_start */
+void quota_extent_item(struct check_ctx *ctx, const struct btrfs_key *key,
+		       const u8 *item, u32 refs_start, u32 size);
 
 #endif

@@ -1602,6 +1602,36 @@ static int mode_qgroup_upper_counts(struct corrupt *c)
 	return finish(c, "level-2 qgroup exclusive + nodesize");
 }
 
+/* A data extent item whose first inline ref is an owner ref. */
+static bool has_owner_ref(struct corrupt *c, const struct extent_buffer *eb,
+			  int slot, const struct btrfs_key *key)
+{
+	const struct btrfs_extent_item *ei = eb_item_ptr(eb, slot);
+	const struct btrfs_extent_inline_ref *iref = (const void *)(ei + 1);
+
+	return eb_item_size(eb, slot) >= sizeof(*ei) + sizeof(*iref) &&
+	       !(btrfs_extent_flags(ei) & BTRFS_EXTENT_FLAG_TREE_BLOCK) &&
+	       btrfs_extent_inline_ref_type(iref) == BTRFS_EXTENT_OWNER_REF_KEY;
+}
+
+/* Simple quotas: the owner ref of a data extent names another subvolume. */
+static int mode_squota_owner(struct corrupt *c)
+{
+	struct btrfs_extent_inline_ref *iref;
+	u64 root;
+	int ret = item_find(c, BTRFS_EXTENT_TREE_OBJECTID, BTRFS_EXTENT_ITEM_KEY,
+			    has_owner_ref, false);
+
+	if (ret)
+		return ret;
+	iref = (void *)((struct btrfs_extent_item *)item_ptr(c) + 1);
+	root = btrfs_extent_inline_ref_offset(iref);
+	btrfs_set_extent_inline_ref_offset(iref, root == BTRFS_FS_TREE_OBJECTID ?
+					   BTRFS_FIRST_FREE_OBJECTID :
+					   BTRFS_FS_TREE_OBJECTID);
+	return finish(c, "data extent owner ref names another subvolume");
+}
+
 static int mode_qgroup_version(struct corrupt *c)
 {
 	return quota_status_set(c, 0, 2);
@@ -1622,7 +1652,7 @@ struct mode {
 	int (*fn)(struct corrupt *c);
 	/* The problem id btrfs check must report; alternatives split by '|'. */
 	const char *expect;
-	/* "fs": needs the image tests/cli/check-fs-corrupt.sh makes. */
+	/* "fs", "squota": need the images tests/cli/check-fs-corrupt.sh makes. */
 	const char *set;
 };
 
@@ -1698,6 +1728,9 @@ static const struct mode modes[] = {
 	{ "qgroup-counts", mode_qgroup_counts, "qgroup-counts", "fs" },
 	{ "qgroup-upper", mode_qgroup_upper, "qgroup-relation-bad", "fs" },
 	{ "qgroup-upper-counts", mode_qgroup_upper_counts, "qgroup-counts", "fs" },
+	{ "squota-counts", mode_qgroup_counts, "qgroup-counts", "squota" },
+	{ "squota-upper-counts", mode_qgroup_upper_counts, "qgroup-counts", "squota" },
+	{ "squota-owner", mode_squota_owner, "qgroup-counts", "squota" },
 };
 
 #define NR_MODES (sizeof(modes) / sizeof(modes[0]))
@@ -1741,7 +1774,7 @@ int main(int argc, char **argv)
 	}
 	if (argc - first < 2 || !(mode = mode_find(argv[argc - 1]))) {
 		fprintf(stderr, "usage: btrfs-corrupt [--no-csum] IMAGE... MODE\n"
-			"       btrfs-corrupt --list [fs]\n");
+			"       btrfs-corrupt --list [fs|squota]\n");
 		return 1;
 	}
 	btrfs_open_opts_init(&opts);
