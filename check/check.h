@@ -266,6 +266,7 @@ struct check_ctx {
 	struct rec_vec dax_extents;	/* struct dax_extent_rec */
 
 	struct fs_check *fs;		/* inodes.c, quota.c: NULL until used */
+	struct space_cache *space_cache; /* space-cache.c: NULL until used */
 	struct spill_file spill;
 
 	bool any_dax_inode;
@@ -339,6 +340,22 @@ void extents_check(struct check_ctx *ctx);
 
 /* free-space.c */
 void free_space_check(struct check_ctx *ctx);
+/* Appends [start, start+len) to a sorted list of ranges, merging. */
+void range_append(struct check_ctx *ctx, struct rec_vec *v, u64 start,
+		  u64 len);
+/* Appends the ranges the kernel keeps out of bg's free space, sorted. */
+void super_ranges(struct check_ctx *ctx, const struct bg_rec *bg,
+		  struct rec_vec *out);
+void bg_free_compare(struct check_ctx *ctx, const struct bg_rec *bg,
+		     const struct range_rec *r, size_t n,
+		     enum problem_id free_used, enum problem_id leaked);
+
+/* space-cache.c: the v1 free space cache (phase 3) */
+struct space_cache;
+void space_cache_item(struct check_ctx *ctx, const struct extent_buffer *eb,
+		      int slot, const struct btrfs_key *key);
+void space_cache_check(struct check_ctx *ctx);
+void space_cache_free(struct check_ctx *ctx);
 
 /* fs-items.c */
 void dax_check(struct check_ctx *ctx);

@@ -25,7 +25,7 @@ static int fst_info_cmp(const void *a, const void *b)
 }
 
 /* Appends [start, start+len) to a sorted list, merging with its tail. */
-static void range_append(struct check_ctx *ctx, struct rec_vec *v, u64 start,
+void range_append(struct check_ctx *ctx, struct rec_vec *v, u64 start,
 			 u64 len)
 {
 	struct range_rec *last = v->nr ? VEC_AT(v, struct range_rec, v->nr - 1) :
@@ -47,7 +47,7 @@ static void range_append(struct check_ctx *ctx, struct rec_vec *v, u64 start,
 }
 
 /* The ranges the kernel keeps out of a block group's free space. */
-static void super_ranges(struct check_ctx *ctx, const struct bg_rec *bg,
+void super_ranges(struct check_ctx *ctx, const struct bg_rec *bg,
 			 struct rec_vec *out)
 {
 	const struct chunk_map *map = chunk_map_lookup(ctx->fs_info, bg->start);
@@ -141,17 +141,23 @@ struct bg_space {
 	struct rec_vec used, free, skip;
 };
 
+/* The problems a stretch free and used, or neither, is reported as. */
+struct space_ids {
+	enum problem_id free_used, leaked;
+};
+
 static void space_report(struct check_ctx *ctx, const struct bg_rec *bg,
-			 bool used, u64 start, u64 end)
+			 const struct space_ids *ids, bool used, u64 start,
+			 u64 end)
 {
-	check_report(ctx, used ? PR_FST_FREE_USED : PR_FST_LEAKED,
+	check_report(ctx, used ? ids->free_used : ids->leaked,
 		     &(struct problem_ctx){ .bytenr = bg->start, .offset = start,
 					    .len = end - start });
 }
 
 /* Walks the block group; each stretch must be used or free, not both. */
 static void space_compare(struct check_ctx *ctx, const struct bg_rec *bg,
-			  const struct bg_space *sp)
+			  const struct bg_space *sp, const struct space_ids *ids)
 {
 	struct range_cursor u = { sp->used.data, sp->used.nr, 0 };
 	struct range_cursor f = { sp->free.data, sp->free.nr, 0 };
@@ -168,14 +174,14 @@ static void space_compare(struct check_ctx *ctx, const struct bg_rec *bg,
 
 		if (now != bad) {
 			if (bad >= 0)
-				space_report(ctx, bg, bad, bad_start, p);
+				space_report(ctx, bg, ids, bad, bad_start, p);
 			bad = now;
 			bad_start = p;
 		}
 		p = next;
 	}
 	if (bad >= 0)
-		space_report(ctx, bg, bad, bad_start, end);
+		space_report(ctx, bg, ids, bad, bad_start, end);
 }
 
 /* Flags and extent count of one info against its entries [first, end). */
@@ -207,18 +213,23 @@ static void fst_info_entries(struct check_ctx *ctx,
 			.want = info->extent_count });
 }
 
-static void bg_space_check(struct check_ctx *ctx, const struct bg_rec *bg,
-			   const struct fst_info_rec *info,
-			   const struct range_rec *r, size_t n)
+/*
+ * Compares the free ranges of a block group (n sorted ranges) with the
+ * bytes its extents use: free_used for a stretch both, leaked for neither.
+ * The superblock copies are left out.
+ */
+void bg_free_compare(struct check_ctx *ctx, const struct bg_rec *bg,
+		     const struct range_rec *r, size_t n,
+		     enum problem_id free_used, enum problem_id leaked)
 {
 	struct bg_space sp = { VEC_INIT(struct range_rec),
 			       VEC_INIT(struct range_rec),
 			       VEC_INIT(struct range_rec) };
+	const struct space_ids ids = { free_used, leaked };
 	const struct extent_rec *e = ctx->extents.data;
 	u64 end = bg->start + bg->len;
 	size_t i;
 
-	fst_info_entries(ctx, info, r, n);
 	for (i = extent_first_at(ctx, bg->start);
 	     i < ctx->extents.nr && e[i].bytenr < end; i++)
 		range_append(ctx, &sp.used, e[i].bytenr, e[i].len);
@@ -226,10 +237,18 @@ static void bg_space_check(struct check_ctx *ctx, const struct bg_rec *bg,
 		range_append(ctx, &sp.free, r[i].start, r[i].len);
 	super_ranges(ctx, bg, &sp.skip);
 	if (!ctx->fatal)
-		space_compare(ctx, bg, &sp);
+		space_compare(ctx, bg, &sp, &ids);
 	vec_free(&sp.used);
 	vec_free(&sp.free);
 	vec_free(&sp.skip);
+}
+
+static void bg_space_check(struct check_ctx *ctx, const struct bg_rec *bg,
+			   const struct fst_info_rec *info,
+			   const struct range_rec *r, size_t n)
+{
+	fst_info_entries(ctx, info, r, n);
+	bg_free_compare(ctx, bg, r, n, PR_FST_FREE_USED, PR_FST_LEAKED);
 }
 
 static const struct bg_rec *bg_find(const struct check_ctx *ctx, u64 start)
@@ -319,8 +338,10 @@ static void infos_vs_block_groups(struct check_ctx *ctx)
 /* Needs the block groups sorted (chunks_check) and the extents ready. */
 void free_space_check(struct check_ctx *ctx)
 {
-	if (!check_has_compat_ro(ctx, BTRFS_FEATURE_COMPAT_RO_FREE_SPACE_TREE))
+	if (!check_has_compat_ro(ctx, BTRFS_FEATURE_COMPAT_RO_FREE_SPACE_TREE)) {
+		space_cache_check(ctx);
 		return;
+	}
 	if (!check_has_compat_ro(ctx, BTRFS_FEATURE_COMPAT_RO_FREE_SPACE_TREE_VALID)) {
 		check_report(ctx, PR_FST_NOT_VALID, &(struct problem_ctx){ 0 });
 		return;

@@ -403,6 +403,7 @@ static void root_tree_item(struct check_ctx *ctx,
 	u64 *orphan;
 	u16 len;
 
+	space_cache_item(ctx, eb, slot, key);
 	if (key->type == BTRFS_ORPHAN_ITEM_KEY &&
 	    key->objectid == BTRFS_ORPHAN_OBJECTID) {
 		orphan = check_push(ctx, &ctx->orphans);

@@ -153,6 +153,13 @@ enum check_phase {
 	  "block group {bytenr}: range {offset} length {len} is neither used by extents nor free") \
 	X(PR_FST_NOT_VALID, "fst-not-valid", SEV_WARNING, PH_FREE_SPACE, \
 	  "the free space tree is not marked valid; it will be rebuilt at mount and is not checked") \
+	/* Free space cache (v1) */					\
+	X(PR_SPACE_CACHE_UNUSABLE, "space-cache-unusable", SEV_WARNING, PH_FREE_SPACE, \
+	  "free space cache of block group {bytenr} cannot be used, the kernel rebuilds it: {str}") \
+	X(PR_SPACE_CACHE_FREE_USED, "space-cache-free-used", SEV_ERROR, PH_FREE_SPACE, \
+	  "block group {bytenr}: range {offset} length {len} is free in the free space cache but used by extents") \
+	X(PR_SPACE_CACHE_LEAKED, "space-cache-leaked", SEV_ERROR, PH_FREE_SPACE, \
+	  "block group {bytenr}: range {offset} length {len} is neither used by extents nor free in the free space cache") \
 	/* Fs trees and DAX inodes */					\
 	X(PR_DAX_INODE_FLAGS, "dax-inode-flags", SEV_ERROR, PH_FS_ROOTS, \
 	  "root {root} inode {ino}: DAX inode has flags {flags}: {str}") \

@@ -491,6 +491,7 @@ void check_ctx_free(struct check_ctx *ctx)
 	for (i = 0; i < sizeof(vecs) / sizeof(vecs[0]); i++)
 		vec_free(vecs[i]);
 	fs_check_free(ctx);
+	space_cache_free(ctx);
 	block_set_free(&ctx->seen);
 	if (ctx->spill.fd >= 0)
 		close(ctx->spill.fd);

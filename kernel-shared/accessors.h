@@ -238,6 +238,9 @@ BTRFS_SETGET(free_space_flags, struct btrfs_free_space_info, flags, 32)
 BTRFS_SETGET(free_space_generation, struct btrfs_free_space_header, generation, 64)
 BTRFS_SETGET(free_space_entries, struct btrfs_free_space_header, num_entries, 64)
 BTRFS_SETGET(free_space_bitmaps, struct btrfs_free_space_header, num_bitmaps, 64)
+BTRFS_SETGET(free_space_entry_offset, struct btrfs_free_space_entry, offset, 64)
+BTRFS_SETGET(free_space_entry_bytes, struct btrfs_free_space_entry, bytes, 64)
+BTRFS_SETGET(free_space_entry_type, struct btrfs_free_space_entry, type, 8)
 
 /* Quota */
 BTRFS_SETGET(qgroup_status_version, struct btrfs_qgroup_status_item, version, 64)

@@ -635,6 +635,17 @@ struct btrfs_free_space_header {
 } BTRFS_PACKED;
 BTRFS_ASSERT_SIZE(struct btrfs_free_space_header, 41);
 
+/* An entry of a v1 space cache file: free bytes, or a bitmap's range. */
+#define BTRFS_FREE_SPACE_CACHE_EXTENT	1
+#define BTRFS_FREE_SPACE_CACHE_BITMAP	2
+
+struct btrfs_free_space_entry {
+	__le64 offset;
+	__le64 bytes;
+	__u8 type;
+} BTRFS_PACKED;
+BTRFS_ASSERT_SIZE(struct btrfs_free_space_entry, 17);
+
 struct btrfs_qgroup_status_item {
 	__le64 version;
 	__le64 generation;

@@ -11,14 +11,15 @@
 # holes, explicit holes (no NO_HOLES), a subvolume with a snapshot, quotas
 # with qgroups at levels 1 and 2.  A second image has simple quotas
 # (tests/tools/quota-simple enables them; skipped when the kernel cannot),
-# the modes of the "squota" set damage it.
+# the modes of the "squota" set damage it; a third has the v1 free space
+# cache (no free space tree, space_cache=v1), for the "v1cache" set.
 #   - the image (our mkfs, then the kernel) is clean before the damage:
 #     no problem at all, exit status 0
 #   - each damaged copy is reported with the mode's problem id, the exit
 #     status is 1 exactly when an error (not only warnings or notes) is
 #     reported, the JSON is valid, nothing crashes
-#   - whether stock btrfs check notices the damage too, in its original and
-#     its lowmem mode, is printed as INFO
+#   - whether stock btrfs check notices the damage too is printed as INFO
+#     (its lowmem mode's verdict too when the original mode sees nothing)
 
 CHECK_TEST_LIB=1
 # shellcheck source=tests/cli/check-clean.sh
@@ -157,49 +158,80 @@ fsq_fill() {
 	done
 }
 
-# fsq_image FILE: a fresh image the kernel filled under simple quotas;
-# status 2 when the kernel cannot enable them.
-fsq_image() {
-	local img=$1 l mnt=$TEST_WORKDIR/mnt-fsq-$$ ret=0
+# fsc_kernel_image FILE SIZE FILL MKFS_OPTION... : a fresh image (our mkfs)
+# the kernel filled through FILL MNT, mounted with $FSC_MOUNT_OPTS; status
+# 2 when FILL says the kernel cannot do what it needs.
+fsc_kernel_image() {
+	local img=$1 size=$2 fill=$3 l mnt=$TEST_WORKDIR/mnt-fsx-$$ ret=0
+	shift 3
 	rm -f "$img"
-	truncate -s 512M "$img"
-	"$OUR_MKFS" -f "$img" > /dev/null 2>&1 || return 1
+	truncate -s "$size" "$img"
+	"$OUR_MKFS" -f "$@" "$img" > /dev/null 2>&1 || return 1
 	l=$(loop_attach "$img") || return 1
-	if ! fs_mount "$l" "$mnt" discard=sync; then
+	if ! fs_mount "$l" "$mnt" "$FSC_MOUNT_OPTS"; then
 		loop_detach "$l"
 		return 1
 	fi
-	fsq_fill "$mnt" > "$TEST_WORKDIR/fsq-fill.log" 2>&1 || ret=$?
+	"$fill" "$mnt" > "$TEST_WORKDIR/fill.log" 2>&1 || ret=$?
 	fs_umount "$mnt" || ret=1
 	loop_detach "$l"
 	return "$ret"
 }
 
-# Simple quotas: a clean image, then the damage modes of set "squota".
-# Stock btrfs check 6.2 does not open a filesystem with the SIMPLE_QUOTA
-# incompat flag: its verdict is 1 throughout, the kernel's own counts on
-# the clean image are what ours are compared with.
-fsq_main() {
-	local img=$TEST_WORKDIR/fsq-base-$$.img ret=0 mode expect
-	if [ ! -x "$QUOTA_SIMPLE" ]; then
-		fail "check fs corrupt: simple quotas" "$QUOTA_SIMPLE not built"
-		return
-	fi
-	fsq_image "$img" || ret=$?
+# fsc_set NAME SET SIZE FILL MKFS_OPTION...: a clean image, then the
+# damage modes of set SET on copies of it.
+fsc_set() {
+	local name=$1 set=$2 size=$3 fill=$4 img=$TEST_WORKDIR/fsx-$$.img
+	local ret=0 mode expect
+	shift 4
+	fsc_kernel_image "$img" "$size" "$fill" "$@" || ret=$?
 	if [ "$ret" = 2 ]; then
-		skip "check fs corrupt: simple quotas" \
-			"$(tail -n 1 "$TEST_WORKDIR/fsq-fill.log")"
+		skip "check fs corrupt: $name" "$(tail -n 1 "$TEST_WORKDIR/fill.log")"
 	elif [ "$ret" != 0 ]; then
-		fail "check fs corrupt: simple quotas" "could not build the image" \
-			"$TEST_WORKDIR/fsq-fill.log"
+		fail "check fs corrupt: $name" "could not build the image" \
+			"$TEST_WORKDIR/fill.log"
 	else
-		FSC_BASELINE_NAME="check fs corrupt: simple quotas baseline" \
+		FSC_BASELINE_NAME="check fs corrupt: $name baseline" \
 			fsc_baseline "$img"
 		while read -r mode expect; do
 			fsc_one "$img" "$mode" "$expect"
-		done < <("$CORRUPT" --list squota)
+		done < <("$CORRUPT" --list "$set")
 	fi
 	rm -f "$img"
+}
+
+# fsv_fill MNT: the v1 free space cache of block groups of 100 MiB or more
+# (the kernel caches no smaller ones), fragmented enough for bitmaps.
+fsv_fill() {
+	local m=$1 i
+	mkdir "$m/d"
+	for ((i = 0; i < 1500; i++)); do
+		head -c $((i % 7 * 4096 + 100)) /dev/zero > "$m/d/f$i"
+	done
+	sync
+	rm "$m"/d/f*[13579]
+	head -c 8M /dev/urandom > "$m/big"
+	sync
+	"$STOCK_BTRFS" -q subvolume snapshot "$m" "$m/snap" || return 1
+	rm "$m"/snap/d/f*[26]
+	dd if=/dev/urandom of="$m/big" bs=4096 seek=100 count=50 conv=notrunc \
+		status=none
+}
+
+# Simple quotas (stock btrfs check 6.2 does not open a filesystem with the
+# SIMPLE_QUOTA incompat flag: its verdict is 1 throughout, the kernel's own
+# counts on the clean image are what ours are compared with) and the v1
+# free space cache.
+fsc_sets() {
+	if [ ! -x "$QUOTA_SIMPLE" ]; then
+		fail "check fs corrupt: simple quotas" "$QUOTA_SIMPLE not built"
+	else
+		# commit=1: the cleaner drops deleted subvolumes at once.
+		FSC_MOUNT_OPTS=discard=sync,commit=1 fsc_set "simple quotas" \
+			squota 512M fsq_fill
+	fi
+	FSC_MOUNT_OPTS=space_cache=v1 fsc_set "v1 space cache" v1cache 2G \
+		fsv_fill -R ^free-space-tree
 }
 
 # fsc_one IMAGE MODE EXPECT: damage a copy, expect EXPECT.
@@ -226,9 +258,19 @@ fsc_one() {
 	else
 		pass "$name ($new)"
 	fi
-	stock_verdict "$name" "$copy"
-	stock_verdict "$name (lowmem)" --mode=lowmem "$copy"
+	fsc_stock "$name" "$copy"
 	rm -f "$copy"
+}
+
+# fsc_stock NAME IMAGE: stock check's verdict; when its original mode sees
+# nothing, its lowmem mode's too (some rules only lowmem keeps).
+fsc_stock() {
+	local out
+	out=$(stock_verdict "$1" "$2")
+	echo "$out"
+	case "$out" in
+	*"exit status 0") stock_verdict "$1 (lowmem)" --mode=lowmem "$2" ;;
+	esac
 }
 
 # The undamaged image: not a single problem, exit status 0.
@@ -244,8 +286,7 @@ fsc_baseline() {
 	else
 		pass "$name"
 	fi
-	stock_verdict "$name" "$1"
-	stock_verdict "$name (lowmem)" --mode=lowmem "$1"
+	fsc_stock "$name" "$1"
 }
 
 fsc_main() {
@@ -271,7 +312,7 @@ fsc_main() {
 		fsc_one "$img" "$mode" "$expect"
 	done < <("$CORRUPT" --list fs)
 	rm -f "$img"
-	fsq_main
+	fsc_sets
 	test_done
 }
 

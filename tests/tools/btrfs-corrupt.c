@@ -1400,13 +1400,26 @@ static bool is_plain_inline_last(struct corrupt *c,
 	return next.objectid != key->objectid;
 }
 
+/* ... in a leaf with room for one more file extent item. */
+static bool is_plain_inline_room(struct corrupt *c,
+				 const struct extent_buffer *eb, int slot,
+				 const struct btrfs_key *key)
+{
+	u32 nr = eb_nritems(eb);
+	u32 used = nr * sizeof(struct btrfs_item);
+
+	return is_plain_inline_last(c, eb, slot, key) &&
+	       eb_item_offset(eb, nr - 1) >= used + sizeof(struct btrfs_item) +
+					     sizeof(struct btrfs_file_extent_item);
+}
+
 static int mode_fs_inline_mixed(struct corrupt *c)
 {
 	struct btrfs_file_extent_item *fe;
 	u32 ss = c->fs_info->sb.sectorsize;
 	struct btrfs_key key;
 	u8 *data;
-	int ret = fs_find(c, BTRFS_EXTENT_DATA_KEY, is_plain_inline_last);
+	int ret = fs_find(c, BTRFS_EXTENT_DATA_KEY, is_plain_inline_room);
 
 	if (ret)
 		return ret;
@@ -1632,6 +1645,158 @@ static int mode_squota_owner(struct corrupt *c)
 	return finish(c, "data extent owner ref names another subvolume");
 }
 
+/* ------------------------------------------ v1 free space cache */
+
+#define CACHE_PAGE 4096U
+
+/* A cache header with entries but no bitmaps: one page holds them all. */
+static bool is_cache_header(struct corrupt *c, const struct extent_buffer *eb,
+			    int slot, const struct btrfs_key *key)
+{
+	const struct btrfs_free_space_header *h = eb_item_ptr(eb, slot);
+
+	return key->objectid == BTRFS_FREE_SPACE_OBJECTID &&
+	       eb_item_size(eb, slot) >= sizeof(*h) &&
+	       btrfs_free_space_entries(h) && !btrfs_free_space_bitmaps(h);
+}
+
+static bool is_ino_item(struct corrupt *c, const struct extent_buffer *eb,
+			int slot, const struct btrfs_key *key)
+{
+	return key->objectid == c->want_ino && key->offset == 0;
+}
+
+/* Writes buf to every copy of logical [logical, +len). */
+static int data_write(struct corrupt *c, u64 logical, const void *buf, u32 len)
+{
+	struct chunk_map *map = chunk_map_lookup(c->fs_info, logical);
+	int m, ret = -ENOENT;
+
+	for (m = 0; map && m < chunk_map_num_copies(map); m++) {
+		struct btrfs_io_copy copy;
+		u64 contig;
+
+		ret = chunk_map_locate(map, logical, m, &copy, &contig);
+		if (!ret && contig < len)
+			ret = -EINVAL;
+		if (!ret)
+			ret = dev_write(copy.stripe->dev, buf, len, copy.physical);
+		if (ret)
+			break;
+	}
+	return ret;
+}
+
+/*
+ * An entry of a block group's v1 cache moves one sector down, over the
+ * used (or superblock) sector before it: the kernel merges adjacent free
+ * ranges, so that sector is not free.  The page's crc is made right again
+ * and the free bytes still add up, so the kernel would load the cache and
+ * hand that sector out.
+ */
+/* Reads page 0 of the first v1 cache file with entries only. */
+static int cache_page0(struct corrupt *c, u8 *page, u64 *bg, u64 *disk,
+		       u32 *pages)
+{
+	const struct btrfs_free_space_header *h;
+	struct btrfs_file_extent_item *fe;
+	u64 size;
+	int ret;
+
+	ret = item_find(c, BTRFS_ROOT_TREE_OBJECTID, 0, is_cache_header, false);
+	if (ret)
+		return ret;
+	h = item_ptr(c);
+	*bg = c->key.offset;
+	c->want_ino = btrfs_disk_key_objectid(&h->location);
+	free(c->eb);
+	c->eb = NULL;
+	ret = item_find(c, BTRFS_ROOT_TREE_OBJECTID, BTRFS_INODE_ITEM_KEY,
+			is_ino_item, false);
+	if (ret)
+		return ret;
+	size = btrfs_inode_size(item_ptr(c));
+	free(c->eb);
+	c->eb = NULL;
+	ret = item_find(c, BTRFS_ROOT_TREE_OBJECTID, BTRFS_EXTENT_DATA_KEY,
+			is_ino_item, false);
+	if (ret)
+		return ret;
+	fe = item_ptr(c);
+	*disk = btrfs_file_extent_disk_bytenr(fe) + btrfs_file_extent_offset(fe);
+	*pages = (u32)((size + CACHE_PAGE - 1) / CACHE_PAGE);
+	if (!btrfs_file_extent_disk_bytenr(fe) || !*pages ||
+	    *pages * sizeof(u32) + sizeof(u64) +
+	    sizeof(struct btrfs_free_space_entry) > CACHE_PAGE)
+		return -ENOENT;
+	return btrfs_read_logical(c->fs_info, *disk, page, CACHE_PAGE, 0);
+}
+
+static int mode_cache_entry(struct corrupt *c)
+{
+	struct btrfs_free_space_entry *e;
+	u32 ss = c->fs_info->sb.sectorsize, pages, crc, off;
+	u64 bg, disk;
+	u8 page[CACHE_PAGE];
+	int ret = cache_page0(c, page, &bg, &disk, &pages);
+
+	if (ret)
+		return ret;
+	/* The first entry that can move down: not at the group's start. */
+	for (off = pages * sizeof(u32) + sizeof(u64);; off += sizeof(*e)) {
+		if (off + sizeof(*e) > CACHE_PAGE)
+			return -ENOENT;
+		e = (void *)(page + off);
+		if (!btrfs_free_space_entry_bytes(e))
+			return -ENOENT;
+		if (btrfs_free_space_entry_type(e) ==
+		    BTRFS_FREE_SPACE_CACHE_EXTENT &&
+		    btrfs_free_space_entry_offset(e) >= bg + ss)
+			break;
+	}
+	btrfs_set_free_space_entry_offset(e, btrfs_free_space_entry_offset(e) - ss);
+	crc = cpu_to_le32(~btrfs_crc32c(~0U, page + pages * sizeof(u32),
+					CACHE_PAGE - pages * sizeof(u32)));
+	memcpy(page, &crc, sizeof(crc));
+	ret = data_write(c, disk, page, CACHE_PAGE);
+	if (!ret)
+		printf("free space cache of block group %llu: an entry one sector down\n",
+		       (unsigned long long)bg);
+	return ret;
+}
+
+/* The first entry of a v1 cache changes, its page's crc does not. */
+static int mode_cache_crc(struct corrupt *c)
+{
+	u64 bg, disk;
+	u32 pages;
+	u8 page[CACHE_PAGE];
+	int ret = cache_page0(c, page, &bg, &disk, &pages);
+
+	if (ret)
+		return ret;
+	page[pages * sizeof(u32) + sizeof(u64)] ^= 0x10;
+	ret = data_write(c, disk, page, CACHE_PAGE);
+	if (!ret)
+		printf("free space cache of block group %llu: first entry changed, crc not\n",
+		       (unsigned long long)bg);
+	return ret;
+}
+
+/* The header of a block group's v1 cache names another generation. */
+static int mode_cache_generation(struct corrupt *c)
+{
+	struct btrfs_free_space_header *h;
+	int ret = item_find(c, BTRFS_ROOT_TREE_OBJECTID, 0, is_cache_header,
+			    false);
+
+	if (ret)
+		return ret;
+	h = item_ptr(c);
+	btrfs_set_free_space_generation(h, btrfs_free_space_generation(h) + 1);
+	return finish(c, "free space cache header generation + 1");
+}
+
 static int mode_qgroup_version(struct corrupt *c)
 {
 	return quota_status_set(c, 0, 2);
@@ -1652,7 +1817,7 @@ struct mode {
 	int (*fn)(struct corrupt *c);
 	/* The problem id btrfs check must report; alternatives split by '|'. */
 	const char *expect;
-	/* "fs", "squota": need the images tests/cli/check-fs-corrupt.sh makes. */
+	/* "fs", "squota", "v1cache": need the images check-fs-corrupt.sh makes. */
 	const char *set;
 };
 
@@ -1728,6 +1893,10 @@ static const struct mode modes[] = {
 	{ "qgroup-counts", mode_qgroup_counts, "qgroup-counts", "fs" },
 	{ "qgroup-upper", mode_qgroup_upper, "qgroup-relation-bad", "fs" },
 	{ "qgroup-upper-counts", mode_qgroup_upper_counts, "qgroup-counts", "fs" },
+	{ "v1-cache-entry", mode_cache_entry,
+	  "space-cache-free-used|space-cache-leaked", "v1cache" },
+	{ "v1-cache-crc", mode_cache_crc, "space-cache-unusable", "v1cache" },
+	{ "v1-cache-generation", mode_cache_generation, "space-cache-unusable", "v1cache" },
 	{ "squota-counts", mode_qgroup_counts, "qgroup-counts", "squota" },
 	{ "squota-upper-counts", mode_qgroup_upper_counts, "qgroup-counts", "squota" },
 	{ "squota-owner", mode_squota_owner, "qgroup-counts", "squota" },
@@ -1774,7 +1943,7 @@ int main(int argc, char **argv)
 	}
 	if (argc - first < 2 || !(mode = mode_find(argv[argc - 1]))) {
 		fprintf(stderr, "usage: btrfs-corrupt [--no-csum] IMAGE... MODE\n"
-			"       btrfs-corrupt --list [fs|squota]\n");
+			"       btrfs-corrupt --list [fs|squota|v1cache]\n");
 		return 1;
 	}
 	btrfs_open_opts_init(&opts);
