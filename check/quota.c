@@ -426,25 +426,29 @@ static int u64_cmp(const void *a, const void *b)
 	return *x < *y ? -1 : *x > *y;
 }
 
-/*
- * Adds the level-0 qgroups below 'id' to 'out' (unsorted, maybe twice):
- * its children are the relations from it to a lower level, and theirs in
- * turn.  Levels fall at every step, so this ends.
- */
-static void qg_members_add(struct check_ctx *ctx, const struct quota_state *q,
-			   u64 id, struct rec_vec *out)
+/* Sorts v (of u64) and drops repeats. */
+static void u64_unique(struct rec_vec *v)
+{
+	u64 *x = v->data;
+	size_t i, n = 0;
+
+	vec_sort(v, u64_cmp);
+	for (i = 0; i < v->nr; i++)
+		if (!n || x[n - 1] != x[i])
+			x[n++] = x[i];
+	v->nr = n;
+}
+
+/* Appends the qgroups one level or more below 'id' it has relations to. */
+static void qg_children_add(struct check_ctx *ctx, const struct quota_state *q,
+			    u64 id, const struct rec_vec *seen,
+			    struct rec_vec *next)
 {
 	const struct qg_rel *r = q->rels.data;
 	u64 level = id >> BTRFS_QGROUP_LEVEL_SHIFT;
 	size_t lo = 0, hi = q->rels.nr;
 	u64 *m;
 
-	if (!level) {
-		m = check_push(ctx, out);
-		if (m)
-			*m = id;
-		return;
-	}
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -453,9 +457,56 @@ static void qg_members_add(struct check_ctx *ctx, const struct quota_state *q,
 		else
 			hi = mid;
 	}
-	for (; lo < q->rels.nr && r[lo].src == id && !ctx->fatal; lo++)
-		if (r[lo].dst >> BTRFS_QGROUP_LEVEL_SHIFT < level)
-			qg_members_add(ctx, q, r[lo].dst, out);
+	for (; lo < q->rels.nr && r[lo].src == id; lo++) {
+		if (r[lo].dst >> BTRFS_QGROUP_LEVEL_SHIFT >= level ||
+		    bsearch(&r[lo].dst, seen->data, seen->nr, sizeof(u64),
+			    u64_cmp))
+			continue;
+		m = check_push(ctx, next);
+		if (!m)
+			return;
+		*m = r[lo].dst;
+	}
+}
+
+/*
+ * The level-0 qgroups below 'id' (itself at level 0), sorted, into 'out':
+ * its children are the relations from it to a lower level, and theirs in
+ * turn.  Each qgroup is expanded once, whatever the number of paths to it.
+ */
+static void qg_members(struct check_ctx *ctx, const struct quota_state *q,
+		       u64 id, struct rec_vec *out)
+{
+	struct rec_vec seen = VEC_INIT(u64), cur = VEC_INIT(u64),
+		       next = VEC_INIT(u64);
+	u64 *m = check_push(ctx, &cur);
+	size_t i;
+
+	if (m)
+		*m = id;
+	while (cur.nr && !ctx->fatal) {
+		next.nr = 0;
+		for (i = 0; i < cur.nr; i++) {
+			u64 g = *VEC_AT(&cur, u64, i);
+
+			m = check_push(ctx, g >> BTRFS_QGROUP_LEVEL_SHIFT ? &seen :
+					    out);
+			if (m)
+				*m = g;
+		}
+		u64_unique(&seen);
+		for (i = 0; i < cur.nr && !ctx->fatal; i++)
+			qg_children_add(ctx, q, *VEC_AT(&cur, u64, i), &seen,
+					&next);
+		u64_unique(&next);
+		vec_free(&cur);
+		cur = next;
+		next = (struct rec_vec)VEC_INIT(u64);
+	}
+	u64_unique(out);
+	vec_free(&seen);
+	vec_free(&cur);
+	vec_free(&next);
 }
 
 /*
@@ -473,8 +524,7 @@ static void qg_counts_of(struct check_ctx *ctx, const struct quota_state *q,
 	size_t i, j;
 
 	*rfer = *excl = 0;
-	qg_members_add(ctx, q, id, &members);
-	vec_sort(&members, u64_cmp);
+	qg_members(ctx, q, id, &members);
 	for (i = 0; i < q->uses.nr && members.nr; i = j) {
 		size_t in = 0, n;
 
@@ -504,8 +554,7 @@ static void sq_counts_of(struct check_ctx *ctx, const struct quota_state *q,
 	size_t i;
 
 	*rfer = 0;
-	qg_members_add(ctx, q, id, &members);
-	vec_sort(&members, u64_cmp);
+	qg_members(ctx, q, id, &members);
 	for (i = 0; i < q->owned.nr && members.nr; i++)
 		if (o[i].generation >= q->enable_gen &&
 		    bsearch(&o[i].root, members.data, members.nr, sizeof(u64),
