@@ -268,6 +268,9 @@ struct check_ctx {
 	struct fs_check *fs;		/* inodes.c, quota.c: NULL until used */
 	struct spill_file spill;
 
+	/* inodes.c, for tests: shared subtrees summed up, kept, taken again */
+	u64 subtrees_summed, subtrees_kept, subtrees_taken;
+
 	bool any_dax_inode;
 	u64 first_dax_root, first_dax_ino;
 	struct check_totals totals;

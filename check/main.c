@@ -409,9 +409,12 @@ static int check_fs(struct btrfs_fs_info *fs_info, const struct check_opts *opts
 	run_phases(&ctx);
 	/* For tests: whether the reference records went through a file. */
 	if (getenv("BTRFS_CHECK_STATS"))
-		fprintf(stderr, "check stats: %llu sorted runs spilled, %llu bytes\n",
+		fprintf(stderr, "check stats: %llu sorted runs spilled, %llu bytes; shared subtrees: %llu summed up, %llu kept, %llu taken again\n",
 			(unsigned long long)ctx.spill.runs,
-			(unsigned long long)ctx.spill.size);
+			(unsigned long long)ctx.spill.size,
+			(unsigned long long)ctx.subtrees_summed,
+			(unsigned long long)ctx.subtrees_kept,
+			(unsigned long long)ctx.subtrees_taken);
 	if (opts->json)
 		summary_json(&ctx, device);
 	else
