@@ -15,6 +15,8 @@
 #   - on copies damaged by tests/tools/btrfs-corrupt in the original tree,
 #     in a snapshot's own blocks and in blocks a snapshot shares, the damage
 #     is reported and the output is again the same both ways
+#   - on copies with random bytes of random tree blocks changed (checksums
+#     fixed): no crash, and the same output both ways
 
 CHECK_TEST_LIB=1
 # shellcheck source=tests/cli/check-clean.sh
@@ -195,6 +197,26 @@ snap_main() {
 	ref-index snap2 shared
 	entry-type snap2 shared
 	EOF
+	# Random bytes of random tree blocks (checksums fixed): no crash, and
+	# the same findings both ways.
+	local seed diffs=0 runs=0
+	for ((seed = 1; seed <= 24; seed++)); do
+		cp --sparse=always "$img" "$copy" || break
+		BTRFS_CORRUPT_SEED=$seed "$CORRUPT" "$copy" fuzz > /dev/null 2>&1 ||
+			continue
+		both "$p.r" "$copy"
+		runs=$((runs + 1))
+		if ! why=$(same "random damage $seed" "$p.r"); then
+			diffs=$((diffs + 1))
+			fail "check snapshots: random damage, seed $seed" "$why"
+		fi
+		rm -f "$p".r.*
+	done
+	if [ "$runs" -lt 12 ]; then
+		fail "check snapshots: random damage" "only $runs of 24 damaged copies made"
+	elif [ "$diffs" = 0 ]; then
+		pass "check snapshots: $runs randomly damaged copies, same with and without summaries"
+	fi
 	rm -f "$copy" "$img" "$p".*
 	test_done
 }
