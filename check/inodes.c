@@ -1223,33 +1223,30 @@ static void links_check_all(struct walk_state *ws, struct rec_vec *v)
 	}
 }
 
+/* What is done with the records of one name: [g, g + n), in any order. */
+typedef void (*group_fn)(struct walk_state *ws, struct link_rec *g, size_t n,
+			 void *arg);
+
+/* Checks one name's records against each other. */
+static void group_check(struct walk_state *ws, struct link_rec *g, size_t n,
+			void *arg)
+{
+	link_sort(g, n);
+	name_group(ws, g, n);
+}
+
 /*
- * The sorted entries and the (sorted) refs not absorbed are merged name by
- * name; a marked entry brings its ref back.  Each group is sorted as the
- * whole set would be.  Directories read out of order (a damaged tree)
- * fall back to sorting every record together.
+ * The sorted entries and the (sorted) refs not absorbed, merged name by
+ * name; a marked entry brings its ref back.  fn gets each group.
  */
-static void links_check(struct walk_state *ws)
+static void links_merge(struct walk_state *ws, group_fn fn, void *arg)
 {
 	struct fs_tree_state *fst = ws->fst;
 	struct rec_vec group = VEC_INIT(struct link_rec);
-	const struct link_rec *e = fst->entries.data, *r, *first;
+	const struct link_rec *e = fst->entries.data, *r;
 	size_t i = 0, j = 0, ne = fst->entries.nr, nr = fst->refs.nr;
-	struct link_rec ref;
+	struct link_rec first;
 
-	if (fst->entries_unsorted) {
-		for (i = 0; i < ne && !ws->ctx->fatal; i++) {
-			ref = absorbed_ref(&e[i]);
-			if (entry_marked(fst, i))
-				group_push(ws->ctx, &fst->refs, &ref);
-		}
-		r = fst->refs.data;
-		for (j = 0; j < fst->refs.nr && !ws->ctx->fatal; j++)
-			group_push(ws->ctx, &fst->entries, &r[j]);
-		if (!ws->ctx->fatal)
-			links_check_all(ws, &fst->entries);
-		return;
-	}
 	link_sort(fst->refs.data, nr);
 	r = fst->refs.data;
 	while ((i < ne || j < nr) && !ws->ctx->fatal) {
@@ -1264,10 +1261,9 @@ static void links_check(struct walk_state *ws)
 			continue;
 		}
 		first = j >= nr || (i < ne && name_order(&e[i], &r[j]) <= 0) ?
-			&e[i] : &r[j];
-		ref = *first;
+			e[i] : r[j];
 		group.nr = 0;
-		for (; i < ne && !name_order(&e[i], &ref); i++) {
+		for (; i < ne && !name_order(&e[i], &first); i++) {
 			group_push(ws->ctx, &group, &e[i]);
 			if (entry_marked(fst, i)) {
 				struct link_rec a = absorbed_ref(&e[i]);
@@ -1275,14 +1271,40 @@ static void links_check(struct walk_state *ws)
 				group_push(ws->ctx, &group, &a);
 			}
 		}
-		for (; j < nr && !name_order(&r[j], &ref); j++)
+		for (; j < nr && !name_order(&r[j], &first); j++)
 			group_push(ws->ctx, &group, &r[j]);
 		if (ws->ctx->fatal)
 			break;
-		link_sort(group.data, group.nr);
-		name_group(ws, group.data, group.nr);
+		fn(ws, group.data, group.nr, arg);
 	}
 	vec_free(&group);
+}
+
+/*
+ * Every name of the tree checked.  Directories read out of order (a
+ * damaged tree) fall back to sorting every record together.
+ */
+static void links_check(struct walk_state *ws)
+{
+	struct fs_tree_state *fst = ws->fst;
+	const struct link_rec *e = fst->entries.data, *r;
+	size_t i, ne = fst->entries.nr;
+	struct link_rec ref;
+
+	if (!fst->entries_unsorted) {
+		links_merge(ws, group_check, NULL);
+		return;
+	}
+	for (i = 0; i < ne && !ws->ctx->fatal; i++) {
+		ref = absorbed_ref(&e[i]);
+		if (entry_marked(fst, i))
+			group_push(ws->ctx, &fst->refs, &ref);
+	}
+	r = fst->refs.data;
+	for (i = 0; i < fst->refs.nr && !ws->ctx->fatal; i++)
+		group_push(ws->ctx, &fst->entries, &r[i]);
+	if (!ws->ctx->fatal)
+		links_check_all(ws, &fst->entries);
 }
 
 /* Orphan items against the inodes, and the checks that waited for them. */
@@ -1659,55 +1681,20 @@ static bool group_inside(const struct subtree_memo *m,
 	return true;
 }
 
-/*
- * The names of a subtree's interior, merged as links_check() does: those
- * wholly inside are checked, the others go to the summary.
- */
-static void links_split(struct walk_state *ws, struct subtree_memo *m)
+/* A name of a subtree's interior: checked if wholly inside, else kept. */
+static void group_split(struct walk_state *ws, struct link_rec *g, size_t n,
+			void *arg)
 {
-	struct fs_tree_state *fst = ws->fst;
-	struct check_ctx *ctx = ws->ctx;
-	struct rec_vec group = VEC_INIT(struct link_rec);
-	const struct link_rec *e = fst->entries.data, *r;
-	size_t i = 0, j = 0, k, ne = fst->entries.nr, nr = fst->refs.nr;
-	struct link_rec first, *g;
+	struct subtree_memo *m = arg;
+	size_t k;
 
-	link_sort(fst->refs.data, nr);
-	r = fst->refs.data;
-	while ((i < ne || j < nr) && !ctx->fatal) {
-		/* A ref absorbed by its entry: both inside (ref_absorb()). */
-		if (i < ne && entry_marked(fst, i) &&
-		    (i + 1 == ne || name_order(&e[i + 1], &e[i])) &&
-		    (j >= nr || name_order(&e[i], &r[j]) < 0)) {
-			i++;
-			continue;
-		}
-		first = j >= nr || (i < ne && name_order(&e[i], &r[j]) <= 0) ?
-			e[i] : r[j];
-		group.nr = 0;
-		for (; i < ne && !name_order(&e[i], &first); i++) {
-			group_push(ctx, &group, &e[i]);
-			if (entry_marked(fst, i)) {
-				struct link_rec a = absorbed_ref(&e[i]);
-
-				group_push(ctx, &group, &a);
-			}
-		}
-		for (; j < nr && !name_order(&r[j], &first); j++)
-			group_push(ctx, &group, &r[j]);
-		if (ctx->fatal)
-			break;
-		g = group.data;
-		if (group_inside(m, g, group.nr)) {
-			link_sort(g, group.nr);
-			name_group(ws, g, group.nr);
-			continue;
-		}
-		for (k = 0; k < group.nr; k++)
-			group_push(ctx, tag_src(&g[k]) == LINK_REF ? &m->refs :
-				   &m->entries, &g[k]);
+	if (group_inside(m, g, n)) {
+		group_check(ws, g, n, NULL);
+		return;
 	}
-	vec_free(&group);
+	for (k = 0; k < n; k++)
+		group_push(ws->ctx, tag_src(&g[k]) == LINK_REF ? &m->refs :
+			   &m->entries, &g[k]);
 }
 
 /* Everything of a subtree's interior, unpaired, into its summary. */
@@ -1762,7 +1749,7 @@ static void scope_resolve(struct walk_state *ws, struct scope *s)
 	    tree_damage(ctx) != ws->scopes->tree_fst->damage_before)
 		links_carry(ws, m);
 	else
-		links_split(ws, m);
+		links_merge(ws, group_split, m);
 	vec_move(&m->inodes, &fst->inodes);
 	vec_move(&m->subs, &fst->subs);
 	vec_move(&m->pending, &fst->pending);

@@ -108,6 +108,18 @@ fuzz_failure() {
 	fail "$name" "$(grep -m1 -E 'ERROR: |runtime error|deadly signal|timeout' "$p.log"); see ${base#"$TEST_TOP"/}.*" "$p.log"
 }
 
+# fuzz_for NAME PREFIX CORPUS-DIR...: FUZZ_TIME seconds of fuzzing.
+fuzz_for() {
+	local name=$1 p=$2
+	shift 2
+	if ! fuzz_run "$p" -artifact_prefix="$p.art-" -max_len=512 \
+	     -max_total_time="$FUZZ_TIME" "$@"; then
+		fuzz_failure "$name" "$p"
+	else
+		pass "$name ($(grep -o 'Done [0-9]* runs' "$p.log" | cut -d' ' -f2) inputs)"
+	fi
+}
+
 libfuzzer_main() {
 	local why d=$TEST_WORKDIR/libfuzzer st n
 	local -a dirs
@@ -140,29 +152,16 @@ libfuzzer_main() {
 	fi
 	dirs=("$d/corpus")
 	[ -d "$CORPUS" ] && dirs+=("$CORPUS")
-	fuzz_run "$d/fuzz" -artifact_prefix="$d/fuzz.art-" -max_len=512 \
-		-max_total_time="$FUZZ_TIME" "${dirs[@]}"
-	st=$?
-	if [ "$st" != 0 ]; then
-		fuzz_failure "check libfuzzer: ${FUZZ_TIME}s of fuzzing" "$d/fuzz"
-	else
-		pass "check libfuzzer: ${FUZZ_TIME}s of fuzzing ($(grep -o 'Done [0-9]* runs' "$d/fuzz.log" | cut -d' ' -f2) inputs)"
-	fi
+	fuzz_for "check libfuzzer: ${FUZZ_TIME}s of fuzzing" "$d/fuzz" "${dirs[@]}"
 	if why=$(why_no_kernel); then
 		skip "check libfuzzer: snapshot seed" "$why"
 	elif ! snap_seed_make "$d"; then
 		fail "check libfuzzer: snapshot seed" "the kernel could not make it"
 	else
 		mkdir -p "$d/snap-corpus"
-		SEED=$d/snap-seed.img fuzz_run "$d/snapfuzz" \
-			-artifact_prefix="$d/snapfuzz.art-" -max_len=512 \
-			-max_total_time="$FUZZ_TIME" "$d/snap-corpus"
-		st=$?
-		if [ "$st" != 0 ]; then
-			fuzz_failure "check libfuzzer: ${FUZZ_TIME}s on a seed with snapshots" "$d/snapfuzz"
-		else
-			pass "check libfuzzer: ${FUZZ_TIME}s on a seed with snapshots ($(grep -o 'Done [0-9]* runs' "$d/snapfuzz.log" | cut -d' ' -f2) inputs)"
-		fi
+		SEED=$d/snap-seed.img fuzz_for \
+			"check libfuzzer: ${FUZZ_TIME}s on a seed with snapshots" \
+			"$d/snapfuzz" "$d/snap-corpus"
 	fi
 	test_done
 }
