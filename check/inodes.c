@@ -1996,8 +1996,10 @@ static void root_refs_vs_entries(struct check_ctx *ctx, struct fs_check *fs)
 
 		if (r[i].backref || !u64_find(&fs->checked, r[i].parent))
 			continue;
-		e = bsearch(&key, fs->subvol_entries.data, fs->subvol_entries.nr,
-			    sizeof(key), subvol_entry_cmp);
+		e = !fs->subvol_entries.nr ? NULL :
+		    bsearch(&key, fs->subvol_entries.data,
+			    fs->subvol_entries.nr, sizeof(key),
+			    subvol_entry_cmp);
 		if (e && e->name_len == r[i].name_len &&
 		    e->name_crc == r[i].name_crc)
 			continue;

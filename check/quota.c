@@ -327,7 +327,8 @@ static bool qg_member(const struct quota_state *q, u64 group, u64 root)
 {
 	struct qg_rel key = { .src = root, .dst = group };
 
-	return bsearch(&key, q->rels.data, q->rels.nr, sizeof(key), rel_cmp);
+	return q->rels.nr &&
+	       bsearch(&key, q->rels.data, q->rels.nr, sizeof(key), rel_cmp);
 }
 
 /*
