@@ -214,6 +214,7 @@ static u64 tree_damage(const struct check_ctx *ctx)
 }
 
 static void scopes_begin(struct walk_state *ws);
+static void quota_use(struct walk_state *ws, u64 bytenr, u64 len);
 
 static const struct fs_tree_state fst_empty = {
 	.entries = VEC_INIT(struct link_rec),
@@ -256,7 +257,7 @@ void inodes_tree_begin(struct walk_state *ws)
 void inodes_block(struct walk_state *ws, const struct extent_buffer *eb)
 {
 	if (ws->fst && ws->fst->quota)
-		quota_extent_use(ws->ctx, eb->start, eb->len, ws->root->id);
+		quota_use(ws, eb->start, eb->len);
 }
 
 /* ------------------------------------------------ sorting name records */
@@ -835,9 +836,7 @@ static u64 file_extent_reg(struct walk_state *ws,
 		return num;
 	st->found_bytes += num;
 	if (ws->fst->quota)
-		quota_extent_use(ws->ctx, disk,
-				 btrfs_file_extent_disk_num_bytes(fe),
-				 ws->root->id);
+		quota_use(ws, disk, btrfs_file_extent_disk_num_bytes(fe));
 	if (off + num > whole || off + num < off)
 		fs_report(ws, PR_FILE_EXTENT_RANGE, &(struct problem_ctx){
 			.ino = st->ino, .offset = key->offset,
@@ -1405,10 +1404,11 @@ void inodes_tree_end(struct walk_state *ws)
  * tree that meets the block again takes the summary and reads only the
  * blocks that hold the edge items.
  *
+ * With quotas the summary also lists the extents the subtree uses (its
+ * blocks, its files' data), which count again for each tree that takes it.
  * A summary is taken again only when checking the subtree found nothing
  * at all and it holds no DAX inode (whose extents count their users tree
- * by tree); with quotas (counted tree by tree) there are none.  So a
- * damaged subtree is read in every tree that holds it.
+ * by tree).  So a damaged subtree is read in every tree that holds it.
  */
 struct subtree_memo {
 	u64 bytenr;
@@ -1422,6 +1422,7 @@ struct subtree_memo {
 	struct rec_vec subvols;	/* struct subvol_entry_rec */
 	struct rec_vec inodes;	/* struct ino_rec of its interior, sorted */
 	struct rec_vec subs;	/* struct subtree_memo *: inside it, by lo */
+	struct rec_vec uses;	/* struct range_rec: extents, for the qgroups */
 };
 
 /* A shared subtree checked for the first time, open around the walk. */
@@ -1460,6 +1461,7 @@ static void memo_free(struct subtree_memo *m)
 	vec_free(&m->subvols);
 	vec_free(&m->inodes);
 	vec_free(&m->subs);
+	vec_free(&m->uses);
 	free(m);
 }
 
@@ -1519,6 +1521,7 @@ static struct subtree_memo *memo_new(struct check_ctx *ctx, u64 bytenr,
 	m->subvols = (struct rec_vec)VEC_INIT(struct subvol_entry_rec);
 	m->inodes = (struct rec_vec)VEC_INIT(struct ino_rec);
 	m->subs = (struct rec_vec)VEC_INIT(struct subtree_memo *);
+	m->uses = (struct rec_vec)VEC_INIT(struct range_rec);
 	return m;
 }
 
@@ -1573,13 +1576,34 @@ static bool summaries_off(void)
 
 static void scopes_begin(struct walk_state *ws)
 {
-	if (ws->fst->quota || summaries_off() || !ws->ctx->extents_ready)
+	if (summaries_off() || !ws->ctx->extents_ready)
 		return;
 	ws->scopes = calloc(1, sizeof(*ws->scopes));
 	if (!ws->scopes)
 		return;
 	ws->scopes->cur = -1;
 	ws->scopes->tree_fst = ws->fst;
+}
+
+/*
+ * The tree uses an extent (a tree block, a data extent), for the qgroup
+ * counts; so do the subtrees open around the walk, whose summaries say it
+ * again for the next tree that takes them.
+ */
+static void quota_use(struct walk_state *ws, u64 bytenr, u64 len)
+{
+	struct scope_stack *ss = ws->scopes;
+	int i;
+
+	quota_extent_use(ws->ctx, bytenr, len, ws->root->id);
+	for (i = 0; ss && i < ss->nr; i++) {
+		struct range_rec *u = check_push(ws->ctx, &ss->s[i].memo->uses);
+
+		if (!u)
+			return;
+		u->start = bytenr;
+		u->len = len;
+	}
 }
 
 /* Makes target t (-1: the tree) the one whose records ws holds. */
@@ -1659,6 +1683,11 @@ static void memo_splice(struct walk_state *ws, struct subtree_memo *m,
 			break;
 		*r = *VEC_AT(&m->subvols, struct subvol_entry_rec, i);
 		r->tree = ws->root->id;
+	}
+	for (i = 0; again && ws->scopes->tree_fst->quota && i < m->uses.nr; i++) {
+		const struct range_rec *u = VEC_AT(&m->uses, struct range_rec, i);
+
+		quota_use(ws, u->start, u->len);
 	}
 	sub = check_push(ctx, &fst->subs);
 	if (sub)
@@ -1903,6 +1932,7 @@ enum subtree_visit subtree_enter(struct walk_state *ws,
 		return SUB_NONE;
 	*s->fst = fst_empty;
 	s->fst->no_holes = ss->tree_fst->no_holes;
+	s->fst->quota = ss->tree_fst->quota;
 	s->memo = m;
 	memset(&s->inode, 0, sizeof(s->inode));
 	s->problems_before = problems_total(ctx);

@@ -17,6 +17,9 @@
 #     is reported and the output is again the same both ways
 #   - on copies with random bytes of random tree blocks changed (checksums
 #     fixed): no crash, and the same output both ways
+#   - with quotas enabled (a level-1 qgroup too): clean and the same both
+#     ways, summaries taken again; qgroup counts damaged: reported, the
+#     same both ways
 
 CHECK_TEST_LIB=1
 # shellcheck source=tests/cli/check-clean.sh
@@ -217,8 +220,55 @@ snap_main() {
 	elif [ "$diffs" = 0 ]; then
 		pass "check snapshots: $runs randomly damaged copies, same with and without summaries"
 	fi
+	snap_quota "$img" "$p"
 	rm -f "$copy" "$img" "$p".*
 	test_done
+}
+
+# snap_quota IMAGE PREFIX: the same with quotas, whose counts are per tree:
+# the summaries carry the extents their subtree uses.
+snap_quota() {
+	local img=$1 p=$2 q=$2-quota.img dev mnt=$2-qmnt why n name
+	cp --sparse=always "$img" "$q" || { fail "check snapshots: quota" "cannot copy"; return; }
+	dev=$(loop_attach "$q") && fs_mount "$dev" "$mnt" || {
+		fail "check snapshots: quota" "cannot mount the copy"
+		return
+	}
+	if ! { "$STOCK_BTRFS" quota enable "$mnt" &&
+	       "$STOCK_BTRFS" quota rescan -w "$mnt" &&
+	       "$STOCK_BTRFS" qgroup create 1/1 "$mnt" &&
+	       "$STOCK_BTRFS" qgroup assign --no-rescan 0/5 1/1 "$mnt" &&
+	       "$STOCK_BTRFS" quota rescan -w "$mnt"; } > "$p.q" 2>&1; then
+		fail "check snapshots: quota" "enabling quotas failed" "$p.q"
+	fi
+	fs_umount "$mnt"
+	loop_detach "$dev"
+	both "$p.q" "$q"
+	n=$(taken "$p.q")
+	name="check snapshots: quotas"
+	if ! why=$(same "$name" "$p.q"); then
+		fail "$name" "$why"
+	elif [ "$(head -n 1 "$p.q.sum.st")" != 0 ]; then
+		fail "$name" "exit status $(head -n 1 "$p.q.sum.st")" "$p.q.sum.out"
+	elif ! [ "${n:-0}" -gt 0 ] 2>/dev/null; then
+		fail "$name" "no subtree summary was taken again" "$p.q.sum.err"
+	else
+		pass "$name: clean, same output with and without summaries ($n taken again)"
+	fi
+	name="check snapshots: quotas, qgroup counts damaged"
+	if ! "$CORRUPT" "$q" qgroup-counts > "$p.q.corrupt" 2>&1; then
+		fail "$name" "btrfs-corrupt qgroup-counts failed" "$p.q.corrupt"
+	else
+		both "$p.q" "$q"
+		if ! why=$(same "$name" "$p.q"); then
+			fail "$name" "$why"
+		elif ! json_ids "$p.q.sum.json" | grep -qx qgroup-counts; then
+			fail "$name" "qgroup-counts not reported" "$p.q.sum.out"
+		else
+			pass "$name: same with and without summaries"
+		fi
+	fi
+	rm -f "$q" "$p".q.*
 }
 
 snap_main
