@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include "kernel-shared/ctree.h"
 #include "check/problems.h"
 
@@ -233,6 +234,7 @@ struct check_opts {
 	bool backup;
 	int backup_root;	/* the backup root used, -1: none */
 	u64 mem_budget;		/* bytes of reference records kept in memory */
+	u64 subvol_extents;	/* -E: print this subvolume's extents, no check */
 };
 
 #define CHECK_MEM_BUDGET_DEFAULT (256ULL << 20)
@@ -269,6 +271,9 @@ struct check_ctx {
 	struct space_cache *space_cache; /* space-cache.c: NULL until used */
 	struct spill_file spill;
 
+	/* inodes.c, for tests: shared subtrees summed up, kept, taken again */
+	u64 subtrees_summed, subtrees_kept, subtrees_taken;
+
 	bool any_dax_inode;
 	u64 first_dax_root, first_dax_ino;
 	struct check_totals totals;
@@ -289,6 +294,9 @@ void check_opts_init(struct check_opts *opts, struct btrfs_open_opts *open);
 int check_devices(const char *const *paths, int n,
 		  const struct check_opts *opts,
 		  const struct btrfs_open_opts *open);
+
+/* subvol-extents.c: -E, the extents subvol uses and who shares them. */
+int subvol_extents_print(struct btrfs_fs_info *fs_info, u64 subvol, FILE *out);
 
 /* Records that memory ran out; the check stops at the next opportunity. */
 void check_oom(struct check_ctx *ctx);

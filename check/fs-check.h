@@ -34,6 +34,9 @@ struct fs_check {
 	struct rec_vec subvol_entries;	/* struct subvol_entry_rec */
 	struct rec_vec checked;		/* u64: subvolume trees checked */
 	struct quota_state *quota;	/* quota.c */
+	/* inodes.c: summaries of shared subtrees, by block */
+	struct block_set memo_map;	/* slot seq: index into memos + 1 */
+	struct rec_vec memos;		/* struct subtree_memo *: all made */
 };
 
 /* The state, allocated on first use; NULL (and the check stopped) on ENOMEM. */

@@ -138,6 +138,8 @@ void fs_item(struct walk_state *ws, const struct extent_buffer *eb, int slot,
 {
 	struct inode_state *st = &ws->inode;
 
+	if (ws->scopes && !inodes_route(ws, key))
+		return;
 	if (key->objectid != st->ino) {
 		inodes_finish(ws);
 		memset(st, 0, sizeof(*st));

@@ -103,9 +103,11 @@ struct fs_tree_state {
 	struct rec_vec inodes;		/* struct ino_rec */
 	struct rec_vec pending;		/* struct pending_rec */
 	struct rec_vec orphans;		/* u64: inodes with an orphan item */
+	struct rec_vec subs;		/* struct subtree_memo *: by lo */
 	u64 damage_before;		/* tree block problems when it began */
 	bool no_holes;
 	bool quota;			/* feed the qgroup counts */
+	bool saw_dax;			/* an inode with the DAX flag */
 };
 
 struct fs_check *fs_check_get(struct check_ctx *ctx)
@@ -114,6 +116,7 @@ struct fs_check *fs_check_get(struct check_ctx *ctx)
 		.csum_need = VEC_INIT(struct csum_need_rec),
 		.subvol_entries = VEC_INIT(struct subvol_entry_rec),
 		.checked = VEC_INIT(u64),
+		.memos = VEC_INIT(struct subtree_memo *),
 	};
 
 	if (!ctx->fs) {
@@ -127,6 +130,8 @@ struct fs_check *fs_check_get(struct check_ctx *ctx)
 	return ctx->fs;
 }
 
+static void memos_free(struct fs_check *fs);
+
 void fs_check_free(struct check_ctx *ctx)
 {
 	if (!ctx->fs)
@@ -134,6 +139,7 @@ void fs_check_free(struct check_ctx *ctx)
 	vec_free(&ctx->fs->csum_need);
 	vec_free(&ctx->fs->subvol_entries);
 	vec_free(&ctx->fs->checked);
+	memos_free(ctx->fs);
 	quota_state_free(ctx->fs->quota);
 	free(ctx->fs);
 	ctx->fs = NULL;
@@ -207,17 +213,22 @@ static u64 tree_damage(const struct check_ctx *ctx)
 	       ctx->log.counts[PR_TREE_BLOCK_CROSS_TREE];
 }
 
+static void scopes_begin(struct walk_state *ws);
+static void quota_use(struct walk_state *ws, u64 bytenr, u64 len);
+
+static const struct fs_tree_state fst_empty = {
+	.entries = VEC_INIT(struct link_rec),
+	.entry_ref = VEC_INIT(u8),
+	.refs = VEC_INIT(struct link_rec),
+	.dir_items = VEC_INIT(struct link_rec),
+	.inodes = VEC_INIT(struct ino_rec),
+	.pending = VEC_INIT(struct pending_rec),
+	.orphans = VEC_INIT(u64),
+	.subs = VEC_INIT(struct subtree_memo *),
+};
+
 void inodes_tree_begin(struct walk_state *ws)
 {
-	static const struct fs_tree_state empty = {
-		.entries = VEC_INIT(struct link_rec),
-		.entry_ref = VEC_INIT(u8),
-		.refs = VEC_INIT(struct link_rec),
-		.dir_items = VEC_INIT(struct link_rec),
-		.inodes = VEC_INIT(struct ino_rec),
-		.pending = VEC_INIT(struct pending_rec),
-		.orphans = VEC_INIT(u64),
-	};
 	const struct root_rec *r = ws->root;
 	struct fs_check *fs;
 	u64 *id;
@@ -235,17 +246,18 @@ void inodes_tree_begin(struct walk_state *ws)
 		return;
 	}
 	*id = r->id;
-	*ws->fst = empty;
+	*ws->fst = fst_empty;
 	ws->fst->damage_before = tree_damage(ws->ctx);
 	ws->fst->no_holes = ws->ctx->fs_info->sb.incompat_flags &
 			    BTRFS_FEATURE_INCOMPAT_NO_HOLES;
 	ws->fst->quota = quota_enabled(ws->ctx);
+	scopes_begin(ws);
 }
 
 void inodes_block(struct walk_state *ws, const struct extent_buffer *eb)
 {
 	if (ws->fst && ws->fst->quota) {
-		quota_extent_use(ws->ctx, eb->start, eb->len, ws->root->id);
+		quota_use(ws, eb->start, eb->len);
 		quota_block_owner(ws->ctx, eb);
 	}
 }
@@ -826,9 +838,7 @@ static u64 file_extent_reg(struct walk_state *ws,
 		return num;
 	st->found_bytes += num;
 	if (ws->fst->quota)
-		quota_extent_use(ws->ctx, disk,
-				 btrfs_file_extent_disk_num_bytes(fe),
-				 ws->root->id);
+		quota_use(ws, disk, btrfs_file_extent_disk_num_bytes(fe));
 	if (off + num > whole || off + num < off)
 		fs_report(ws, PR_FILE_EXTENT_RANGE, &(struct problem_ctx){
 			.ino = st->ino, .offset = key->offset,
@@ -964,6 +974,8 @@ void inodes_finish(struct walk_state *ws)
 
 	if (!ws->fst || !ino_in_range(st->ino))
 		return;
+	if (st->dax)
+		ws->fst->saw_dax = true;
 	entries_close(ws);
 	if (!st->have_item) {
 		fs_report(ws, PR_INODE_ITEM_MISSING, &pctx);
@@ -1007,10 +1019,15 @@ static int u64_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static const struct ino_rec *ino_find(const struct fs_tree_state *fst, u64 ino)
+static const struct ino_rec *subs_ino_find(const struct rec_vec *subs,
+					    u64 ino);
+
+/* The inode record of ino in 'inodes' (sorted), or in the subtrees 'subs'. */
+static const struct ino_rec *ino_find_in(const struct rec_vec *inodes,
+					 const struct rec_vec *subs, u64 ino)
 {
-	const struct ino_rec *r = fst->inodes.data;
-	size_t lo = 0, hi = fst->inodes.nr;
+	const struct ino_rec *r = inodes->data;
+	size_t lo = 0, hi = inodes->nr;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -1020,7 +1037,14 @@ static const struct ino_rec *ino_find(const struct fs_tree_state *fst, u64 ino)
 		else
 			hi = mid;
 	}
-	return lo < fst->inodes.nr && r[lo].ino == ino ? &r[lo] : NULL;
+	if (lo < inodes->nr && r[lo].ino == ino)
+		return &r[lo];
+	return subs->nr ? subs_ino_find(subs, ino) : NULL;
+}
+
+static const struct ino_rec *ino_find(const struct fs_tree_state *fst, u64 ino)
+{
+	return ino_find_in(&fst->inodes, &fst->subs, ino);
 }
 
 static bool u64_find(const struct rec_vec *v, u64 x)
@@ -1202,33 +1226,30 @@ static void links_check_all(struct walk_state *ws, struct rec_vec *v)
 	}
 }
 
+/* What is done with the records of one name: [g, g + n), in any order. */
+typedef void (*group_fn)(struct walk_state *ws, struct link_rec *g, size_t n,
+			 void *arg);
+
+/* Checks one name's records against each other. */
+static void group_check(struct walk_state *ws, struct link_rec *g, size_t n,
+			void *arg)
+{
+	link_sort(g, n);
+	name_group(ws, g, n);
+}
+
 /*
- * The sorted entries and the (sorted) refs not absorbed are merged name by
- * name; a marked entry brings its ref back.  Each group is sorted as the
- * whole set would be.  Directories read out of order (a damaged tree)
- * fall back to sorting every record together.
+ * The sorted entries and the (sorted) refs not absorbed, merged name by
+ * name; a marked entry brings its ref back.  fn gets each group.
  */
-static void links_check(struct walk_state *ws)
+static void links_merge(struct walk_state *ws, group_fn fn, void *arg)
 {
 	struct fs_tree_state *fst = ws->fst;
 	struct rec_vec group = VEC_INIT(struct link_rec);
-	const struct link_rec *e = fst->entries.data, *r, *first;
+	const struct link_rec *e = fst->entries.data, *r;
 	size_t i = 0, j = 0, ne = fst->entries.nr, nr = fst->refs.nr;
-	struct link_rec ref;
+	struct link_rec first;
 
-	if (fst->entries_unsorted) {
-		for (i = 0; i < ne && !ws->ctx->fatal; i++) {
-			ref = absorbed_ref(&e[i]);
-			if (entry_marked(fst, i))
-				group_push(ws->ctx, &fst->refs, &ref);
-		}
-		r = fst->refs.data;
-		for (j = 0; j < fst->refs.nr && !ws->ctx->fatal; j++)
-			group_push(ws->ctx, &fst->entries, &r[j]);
-		if (!ws->ctx->fatal)
-			links_check_all(ws, &fst->entries);
-		return;
-	}
 	link_sort(fst->refs.data, nr);
 	r = fst->refs.data;
 	while ((i < ne || j < nr) && !ws->ctx->fatal) {
@@ -1243,10 +1264,9 @@ static void links_check(struct walk_state *ws)
 			continue;
 		}
 		first = j >= nr || (i < ne && name_order(&e[i], &r[j]) <= 0) ?
-			&e[i] : &r[j];
-		ref = *first;
+			e[i] : r[j];
 		group.nr = 0;
-		for (; i < ne && !name_order(&e[i], &ref); i++) {
+		for (; i < ne && !name_order(&e[i], &first); i++) {
 			group_push(ws->ctx, &group, &e[i]);
 			if (entry_marked(fst, i)) {
 				struct link_rec a = absorbed_ref(&e[i]);
@@ -1254,14 +1274,40 @@ static void links_check(struct walk_state *ws)
 				group_push(ws->ctx, &group, &a);
 			}
 		}
-		for (; j < nr && !name_order(&r[j], &ref); j++)
+		for (; j < nr && !name_order(&r[j], &first); j++)
 			group_push(ws->ctx, &group, &r[j]);
 		if (ws->ctx->fatal)
 			break;
-		link_sort(group.data, group.nr);
-		name_group(ws, group.data, group.nr);
+		fn(ws, group.data, group.nr, arg);
 	}
 	vec_free(&group);
+}
+
+/*
+ * Every name of the tree checked.  Directories read out of order (a
+ * damaged tree) fall back to sorting every record together.
+ */
+static void links_check(struct walk_state *ws)
+{
+	struct fs_tree_state *fst = ws->fst;
+	const struct link_rec *e = fst->entries.data, *r;
+	size_t i, ne = fst->entries.nr;
+	struct link_rec ref;
+
+	if (!fst->entries_unsorted) {
+		links_merge(ws, group_check, NULL);
+		return;
+	}
+	for (i = 0; i < ne && !ws->ctx->fatal; i++) {
+		ref = absorbed_ref(&e[i]);
+		if (entry_marked(fst, i))
+			group_push(ws->ctx, &fst->refs, &ref);
+	}
+	r = fst->refs.data;
+	for (i = 0; i < fst->refs.nr && !ws->ctx->fatal; i++)
+		group_push(ws->ctx, &fst->entries, &r[i]);
+	if (!ws->ctx->fatal)
+		links_check_all(ws, &fst->entries);
 }
 
 /* Orphan items against the inodes, and the checks that waited for them. */
@@ -1319,8 +1365,11 @@ static void fs_tree_state_free(struct fs_tree_state *fst)
 	vec_free(&fst->inodes);
 	vec_free(&fst->pending);
 	vec_free(&fst->orphans);
+	vec_free(&fst->subs);
 	free(fst);
 }
+
+static void scopes_end(struct walk_state *ws);
 
 void inodes_tree_end(struct walk_state *ws)
 {
@@ -1328,6 +1377,8 @@ void inodes_tree_end(struct walk_state *ws)
 
 	if (!fst)
 		return;
+	scopes_end(ws);
+	fst = ws->fst;
 	inodes_finish(ws);
 	memset(&ws->inode, 0, sizeof(ws->inode));
 	if (!ws->ctx->fatal && tree_damage(ws->ctx) == fst->damage_before) {
@@ -1338,6 +1389,614 @@ void inodes_tree_end(struct walk_state *ws)
 	}
 	fs_tree_state_free(fst);
 	ws->fst = NULL;
+}
+
+/* ------------------------------------------------ shared subtrees */
+
+/*
+ * Snapshots share subtrees; checking each snapshot's items in full would
+ * check the shared ones once per snapshot.  A subtree whose top block is
+ * referenced more than once is checked once instead.  The items of its
+ * interior, the inodes strictly between the first and the last inode
+ * number it holds (the inodes at its edges may go on beyond it), feed
+ * records of their own, paired when the subtree ends: a name whose dir
+ * entries and inode refs are all inside is checked then.  What is left,
+ * names that link the inside to the outside, inodes waiting for an orphan
+ * item, orphan items and subvolume entries, is the subtree's summary; it
+ * joins the enclosing records as if the items had been read there.  The
+ * interior's inode records stay with the summary, for lookups.  A later
+ * tree that meets the block again takes the summary and reads only the
+ * blocks that hold the edge items.
+ *
+ * With quotas the summary also lists the extents the subtree uses (its
+ * blocks, its files' data), which count again for each tree that takes it.
+ * A summary is taken again only when checking the subtree found nothing
+ * at all and it holds no DAX inode (whose extents count their users tree
+ * by tree).  So a damaged subtree is read in every tree that holds it.
+ */
+struct subtree_memo {
+	u64 bytenr;
+	u64 lo, hi;		/* inode numbers of its first and last items */
+	size_t id;		/* its index in fs_check.memos, + 1 */
+	bool raw;		/* carried unpaired, its entries out of order */
+	struct rec_vec entries;	/* struct link_rec, in order */
+	struct rec_vec refs;	/* struct link_rec */
+	struct rec_vec pending;	/* struct pending_rec */
+	struct rec_vec orphans;	/* u64 */
+	struct rec_vec subvols;	/* struct subvol_entry_rec */
+	struct rec_vec inodes;	/* struct ino_rec of its interior, sorted */
+	struct rec_vec subs;	/* struct subtree_memo *: inside it, by lo */
+	struct rec_vec uses;	/* struct range_rec: extents, for the qgroups */
+};
+
+/* A shared subtree checked for the first time, open around the walk. */
+struct scope {
+	struct subtree_memo *memo;
+	struct fs_tree_state *fst;	/* the records of its interior */
+	struct inode_state inode;	/* its inode while another is current */
+	u64 problems_before;
+	size_t subvols_start;		/* fs_check.subvol_entries then */
+};
+
+struct scope_stack {
+	struct scope s[BTRFS_MAX_LEVEL];
+	int nr;
+	int cur;		/* whose records ws holds; -1: the tree's */
+	struct fs_tree_state *tree_fst;
+	struct inode_state tree_inode;	/* the tree's, while a scope's is in ws */
+};
+
+static u64 problems_total(const struct check_ctx *ctx)
+{
+	u64 n = 0;
+	int i;
+
+	for (i = 0; i < SEV_NR; i++)
+		n += ctx->log.by_severity[i];
+	return n;
+}
+
+static void memo_free(struct subtree_memo *m)
+{
+	vec_free(&m->entries);
+	vec_free(&m->refs);
+	vec_free(&m->pending);
+	vec_free(&m->orphans);
+	vec_free(&m->subvols);
+	vec_free(&m->inodes);
+	vec_free(&m->subs);
+	vec_free(&m->uses);
+	free(m);
+}
+
+static void memos_free(struct fs_check *fs)
+{
+	size_t i;
+
+	for (i = 0; i < fs->memos.nr; i++)
+		memo_free(*VEC_AT(&fs->memos, struct subtree_memo *, i));
+	vec_free(&fs->memos);
+	block_set_free(&fs->memo_map);
+}
+
+static const struct ino_rec *subs_ino_find(const struct rec_vec *subs,
+					    u64 ino)
+{
+	struct subtree_memo *const *m = subs->data;
+	size_t lo = 0, hi = subs->nr;
+
+	/* The last subtree whose interior begins below ino. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (m[mid]->lo < ino)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo || ino >= m[lo - 1]->hi)
+		return NULL;
+	return ino_find_in(&m[lo - 1]->inodes, &m[lo - 1]->subs, ino);
+}
+
+static struct subtree_memo *memo_new(struct check_ctx *ctx, u64 bytenr,
+				     u64 lo, u64 hi)
+{
+	struct fs_check *fs = ctx->fs;
+	struct subtree_memo *m, **slot;
+
+	if (!fs->memo_map.slots && block_set_init(&fs->memo_map))
+		return NULL;
+	m = calloc(1, sizeof(*m));
+	slot = m ? check_push(ctx, &fs->memos) : NULL;
+	if (!slot) {
+		free(m);
+		return NULL;
+	}
+	*slot = m;
+	m->id = fs->memos.nr;
+	m->bytenr = bytenr;
+	m->lo = lo;
+	m->hi = hi;
+	m->entries = (struct rec_vec)VEC_INIT(struct link_rec);
+	m->refs = (struct rec_vec)VEC_INIT(struct link_rec);
+	m->pending = (struct rec_vec)VEC_INIT(struct pending_rec);
+	m->orphans = (struct rec_vec)VEC_INIT(u64);
+	m->subvols = (struct rec_vec)VEC_INIT(struct subvol_entry_rec);
+	m->inodes = (struct rec_vec)VEC_INIT(struct ino_rec);
+	m->subs = (struct rec_vec)VEC_INIT(struct subtree_memo *);
+	m->uses = (struct rec_vec)VEC_INIT(struct range_rec);
+	return m;
+}
+
+/* The summary of the subtree at bytenr that may be taken again, or NULL. */
+static struct subtree_memo *memo_find(struct check_ctx *ctx, u64 bytenr)
+{
+	struct fs_check *fs = ctx->fs;
+	struct block_slot *slot;
+	bool is_new;
+
+	if (!fs->memo_map.slots)
+		return NULL;
+	slot = block_set_get(&fs->memo_map, bytenr, &is_new);
+	if (!slot || !slot->seq)
+		return NULL;
+	return *VEC_AT(&fs->memos, struct subtree_memo *, slot->seq - 1);
+}
+
+static void memo_keep(struct check_ctx *ctx, const struct subtree_memo *m)
+{
+	struct block_slot *slot;
+	bool is_new;
+
+	slot = block_set_get(&ctx->fs->memo_map, m->bytenr, &is_new);
+	if (slot && !slot->seq)
+		slot->seq = (u32)m->id;
+}
+
+static void vec_append(struct check_ctx *ctx, struct rec_vec *dst,
+		       const struct rec_vec *src)
+{
+	size_t i;
+
+	for (i = 0; i < src->nr; i++) {
+		void *d = check_push(ctx, dst);
+
+		if (!d)
+			return;
+		memcpy(d, (const char *)src->data + i * src->elem, src->elem);
+	}
+}
+
+static bool summaries_off(void)
+{
+	static int off = -1;
+
+	/* For tests: check every snapshot's items in full, as before. */
+	if (off < 0)
+		off = getenv("BTRFS_CHECK_NO_SUBTREE_SUMMARY") != NULL;
+	return off;
+}
+
+static void scopes_begin(struct walk_state *ws)
+{
+	if (summaries_off() || !ws->ctx->extents_ready)
+		return;
+	ws->scopes = calloc(1, sizeof(*ws->scopes));
+	if (!ws->scopes)
+		return;
+	ws->scopes->cur = -1;
+	ws->scopes->tree_fst = ws->fst;
+}
+
+/*
+ * The tree uses an extent (a tree block, a data extent), for the qgroup
+ * counts; so do the subtrees open around the walk, whose summaries say it
+ * again for the next tree that takes them.
+ */
+static void quota_use(struct walk_state *ws, u64 bytenr, u64 len)
+{
+	struct scope_stack *ss = ws->scopes;
+	int i;
+
+	quota_extent_use(ws->ctx, bytenr, len, ws->root->id);
+	for (i = 0; ss && i < ss->nr; i++) {
+		struct range_rec *u = check_push(ws->ctx, &ss->s[i].memo->uses);
+
+		if (!u)
+			return;
+		u->start = bytenr;
+		u->len = len;
+	}
+}
+
+/* Makes target t (-1: the tree) the one whose records ws holds. */
+static void target_load(struct walk_state *ws, int t)
+{
+	struct scope_stack *ss = ws->scopes;
+
+	if (t == ss->cur)
+		return;
+	if (ss->cur < 0)
+		ss->tree_inode = ws->inode;
+	else if (ss->cur < ss->nr)
+		ss->s[ss->cur].inode = ws->inode;
+	ws->inode = t < 0 ? ss->tree_inode : ss->s[t].inode;
+	ws->fst = t < 0 ? ss->tree_fst : ss->s[t].fst;
+	ss->cur = t;
+}
+
+/* The inode in ws has all its items: check it and forget it. */
+static void inode_done(struct walk_state *ws)
+{
+	inodes_finish(ws);
+	memset(&ws->inode, 0, sizeof(ws->inode));
+}
+
+/* Into a subtree's interior, the inode before it is complete. */
+static void target_enter(struct walk_state *ws, int t)
+{
+	if (t > ws->scopes->cur)
+		inode_done(ws);
+	target_load(ws, t);
+}
+
+/* The innermost open subtree whose interior holds inode o; -1: none. */
+static int target_of(const struct scope_stack *ss, u64 o)
+{
+	int t;
+
+	for (t = ss->nr - 1; t >= 0; t--)
+		if (o > ss->s[t].memo->lo && o < ss->s[t].memo->hi)
+			break;
+	return t;
+}
+
+/* Adds a subtree's summary to the records in ws, as its items would. */
+static void memo_splice(struct walk_state *ws, struct subtree_memo *m,
+			bool again)
+{
+	struct check_ctx *ctx = ws->ctx;
+	struct fs_tree_state *fst;
+	struct subtree_memo **sub;
+	size_t i;
+
+	if (m->entries.nr || m->refs.nr || m->pending.nr) {
+		/* The inode before the subtree: its items all came. */
+		if (ws->inode.ino)
+			inode_done(ws);
+	}
+	fst = ws->fst;
+	if (m->entries.nr) {
+		const struct link_rec *e = m->entries.data;
+
+		if (m->raw || (fst->dir_start && e[0].parent <= fst->last_dir))
+			fst->entries_unsorted = true;
+		vec_append(ctx, &fst->entries, &m->entries);
+		fst->last_dir = e[m->entries.nr - 1].parent;
+		fst->dir_start = fst->entries.nr;
+	}
+	vec_append(ctx, &fst->refs, &m->refs);
+	vec_append(ctx, &fst->pending, &m->pending);
+	vec_append(ctx, &fst->orphans, &m->orphans);
+	for (i = 0; again && ctx->fs && i < m->subvols.nr; i++) {
+		struct subvol_entry_rec *r = check_push(ctx,
+						&ctx->fs->subvol_entries);
+
+		if (!r)
+			break;
+		*r = *VEC_AT(&m->subvols, struct subvol_entry_rec, i);
+		r->tree = ws->root->id;
+	}
+	for (i = 0; again && ws->scopes->tree_fst->quota && i < m->uses.nr; i++) {
+		const struct range_rec *u = VEC_AT(&m->uses, struct range_rec, i);
+
+		quota_use(ws, u->start, u->len);
+	}
+	sub = check_push(ctx, &fst->subs);
+	if (sub)
+		*sub = m;
+}
+
+/* Whether every record of one name lies in the subtree's interior. */
+static bool group_inside(const struct subtree_memo *m,
+			 const struct link_rec *g, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (g[i].parent <= m->lo || g[i].parent >= m->hi)
+			return false;
+		if (tag_src(&g[i]) != LINK_REF && !tag_has(&g[i], TAG_SUBVOL) &&
+		    (g[i].child <= m->lo || g[i].child >= m->hi))
+			return false;
+	}
+	return true;
+}
+
+/* A name of a subtree's interior: checked if wholly inside, else kept. */
+static void group_split(struct walk_state *ws, struct link_rec *g, size_t n,
+			void *arg)
+{
+	struct subtree_memo *m = arg;
+	size_t k;
+
+	if (group_inside(m, g, n)) {
+		group_check(ws, g, n, NULL);
+		return;
+	}
+	for (k = 0; k < n; k++)
+		group_push(ws->ctx, tag_src(&g[k]) == LINK_REF ? &m->refs :
+			   &m->entries, &g[k]);
+}
+
+/* Everything of a subtree's interior, unpaired, into its summary. */
+static void links_carry(struct walk_state *ws, struct subtree_memo *m)
+{
+	struct fs_tree_state *fst = ws->fst;
+	const struct link_rec *e = fst->entries.data;
+	size_t i;
+
+	m->raw = true;
+	for (i = 0; i < fst->entries.nr && !ws->ctx->fatal; i++) {
+		group_push(ws->ctx, &m->entries, &e[i]);
+		if (entry_marked(fst, i)) {
+			struct link_rec a = absorbed_ref(&e[i]);
+
+			group_push(ws->ctx, &m->refs, &a);
+		}
+	}
+	vec_append(ws->ctx, &m->refs, &fst->refs);
+}
+
+static bool ino_sorted(const struct rec_vec *v)
+{
+	const struct ino_rec *r = v->data;
+	size_t i;
+
+	for (i = 1; i < v->nr; i++)
+		if (r[i - 1].ino > r[i].ino)
+			return false;
+	return true;
+}
+
+static void vec_move(struct rec_vec *dst, struct rec_vec *src)
+{
+	*dst = *src;
+	*src = (struct rec_vec){ .elem = src->elem };
+}
+
+/* The interior is all read: pairs its names and makes its summary. */
+static void scope_resolve(struct walk_state *ws, struct scope *s)
+{
+	struct fs_tree_state *fst = s->fst;
+	struct subtree_memo *m = s->memo;
+	struct check_ctx *ctx = ws->ctx;
+	const struct subvol_entry_rec *v;
+	size_t k;
+
+	if (!ino_sorted(&fst->inodes))
+		vec_sort(&fst->inodes, ino_cmp);
+	/* After damage the tree's names are not checked (see the top). */
+	if (fst->entries_unsorted ||
+	    tree_damage(ctx) != ws->scopes->tree_fst->damage_before)
+		links_carry(ws, m);
+	else
+		links_merge(ws, group_split, m);
+	vec_move(&m->inodes, &fst->inodes);
+	vec_move(&m->subs, &fst->subs);
+	vec_move(&m->pending, &fst->pending);
+	vec_move(&m->orphans, &fst->orphans);
+	if (!ctx->fs)
+		return;
+	v = ctx->fs->subvol_entries.data;
+	for (k = s->subvols_start; k < ctx->fs->subvol_entries.nr; k++) {
+		if (v[k].dirid > m->lo && v[k].dirid < m->hi &&
+		    v[k].tree == ws->root->id) {
+			struct subvol_entry_rec *r = check_push(ctx, &m->subvols);
+
+			if (!r)
+				break;
+			*r = v[k];
+			v = ctx->fs->subvol_entries.data;
+		}
+	}
+}
+
+/* Ends the innermost open subtree: its summary joins the records around. */
+static void scope_close(struct walk_state *ws)
+{
+	struct scope_stack *ss = ws->scopes;
+	struct check_ctx *ctx = ws->ctx;
+	int i = ss->nr - 1;
+	struct scope *s = &ss->s[i];
+	struct subtree_memo *m = s->memo;
+	bool keep;
+
+	target_load(ws, i);
+	inode_done(ws);
+	scope_resolve(ws, s);
+	keep = !ctx->fatal && !m->raw && !s->fst->saw_dax &&
+	       problems_total(ctx) == s->problems_before;
+	fs_tree_state_free(s->fst);
+	s->fst = NULL;
+	ss->nr--;
+	target_load(ws, i - 1);
+	memo_splice(ws, m, false);
+	ctx->subtrees_summed++;
+	if (keep) {
+		memo_keep(ctx, m);
+		ctx->subtrees_kept++;
+	}
+}
+
+/* A skipped subtree's summary, where its interior would have been. */
+static void skip_splice(struct walk_state *ws)
+{
+	struct subtree_memo *m = (struct subtree_memo *)ws->skip;
+
+	ws->skip_spliced = true;
+	ws->ctx->subtrees_taken++;
+	target_enter(ws, target_of(ws->scopes, m->lo + 1));
+	memo_splice(ws, m, true);
+}
+
+bool inodes_route(struct walk_state *ws, const struct btrfs_key *key)
+{
+	struct scope_stack *ss = ws->scopes;
+	u64 o = key->objectid;
+	int t;
+
+	if (ws->skip) {
+		if (o > ws->skip->lo && o < ws->skip->hi)
+			return false;
+		if (o >= ws->skip->hi && !ws->skip_spliced)
+			skip_splice(ws);
+	}
+	while (ss->nr && o >= ss->s[ss->nr - 1].memo->hi && !ws->ctx->fatal)
+		scope_close(ws);
+	t = target_of(ss, o);
+	if (t != ss->cur)
+		target_enter(ws, t);
+	return true;
+}
+
+/* The inode number of the last item under eb; false if unknown. */
+static bool last_objectid(struct walk_state *ws, struct extent_buffer *eb,
+			  u64 *ret)
+{
+	struct btrfs_fs_info *fs_info = ws->ctx->fs_info;
+	struct extent_buffer *cur = extent_buffer_get(eb), *child;
+	struct btrfs_key key;
+	bool ok = false;
+
+	for (;;) {
+		u32 n = eb_nritems(cur);
+		struct tree_block_expect expect = { .first_key = &key };
+
+		if (!n)
+			break;
+		if (!eb_level(cur)) {
+			eb_item_key(cur, &key, (int)n - 1);
+			*ret = key.objectid;
+			ok = true;
+			break;
+		}
+		eb_node_key(cur, &key, (int)n - 1);
+		expect.level = eb_level(cur) - 1;
+		expect.generation = eb_node_ptr_generation(cur, (int)n - 1);
+		if (tree_block_read(fs_info, eb_node_blockptr(cur, (int)n - 1),
+				    &expect, &child)) {
+			/* The walk reports it when it gets there. */
+			fs_info->err[0] = '\0';
+			break;
+		}
+		extent_buffer_put(cur);
+		cur = child;
+	}
+	extent_buffer_put(cur);
+	return ok;
+}
+
+enum subtree_visit subtree_enter(struct walk_state *ws,
+				 struct extent_buffer *eb, int kind)
+{
+	struct scope_stack *ss = ws->scopes;
+	struct check_ctx *ctx = ws->ctx;
+	const struct extent_rec *e;
+	struct subtree_memo *m;
+	struct btrfs_key first;
+	struct scope *s;
+	u64 hi;
+
+	if (ws->skip || ctx->fatal || eb->start == ws->root->bytenr ||
+	    !eb_nritems(eb) || ss->nr == BTRFS_MAX_LEVEL)
+		return SUB_NONE;
+	e = extent_lookup(ctx, eb->start);
+	if (!e || e->refs < 2)
+		return SUB_NONE;
+	m = memo_find(ctx, eb->start);
+	if (m) {
+		if (kind != 0)
+			return SUB_NONE;
+		ws->skip = m;
+		ws->skip_spliced = false;
+		return SUB_SKIP;
+	}
+	if (eb_level(eb))
+		eb_node_key(eb, &first, 0);
+	else
+		eb_item_key(eb, &first, 0);
+	if (!last_objectid(ws, eb, &hi) || hi <= first.objectid + 1)
+		return SUB_NONE;
+	m = memo_new(ctx, eb->start, first.objectid, hi);
+	s = &ss->s[ss->nr];
+	s->fst = m ? malloc(sizeof(*s->fst)) : NULL;
+	if (!s->fst)
+		return SUB_NONE;
+	*s->fst = fst_empty;
+	s->fst->no_holes = ss->tree_fst->no_holes;
+	s->fst->quota = ss->tree_fst->quota;
+	s->memo = m;
+	memset(&s->inode, 0, sizeof(s->inode));
+	s->problems_before = problems_total(ctx);
+	s->subvols_start = ctx->fs->subvol_entries.nr;
+	ss->nr++;
+	return SUB_SCOPE;
+}
+
+void subtree_leave(struct walk_state *ws, enum subtree_visit sub, u64 bytenr)
+{
+	struct scope_stack *ss = ws->scopes;
+
+	if (!ss)
+		return;
+	if (sub == SUB_SKIP) {
+		if (ws->skip && !ws->skip_spliced && !ws->ctx->fatal)
+			skip_splice(ws);
+		ws->skip = NULL;
+		return;
+	}
+	if (ss->nr && ss->s[ss->nr - 1].memo->bytenr == bytenr &&
+	    !ws->ctx->fatal)
+		scope_close(ws);
+}
+
+bool subtree_edge_child(const struct walk_state *ws,
+			const struct extent_buffer *eb, int slot)
+{
+	const struct subtree_memo *m = ws->skip;
+	struct btrfs_key key;
+	u64 next = (u64)-1;
+
+	if (!m)
+		return true;
+	if (slot + 1 < (int)eb_nritems(eb)) {
+		eb_node_key(eb, &key, slot + 1);
+		next = key.objectid;
+	}
+	eb_node_key(eb, &key, slot);
+	return (key.objectid <= m->lo && next >= m->lo) ||
+	       (key.objectid <= m->hi && next >= m->hi);
+}
+
+/* The tree is walked: subtrees still open end (or go, if it stopped). */
+static void scopes_end(struct walk_state *ws)
+{
+	struct scope_stack *ss = ws->scopes;
+
+	if (!ss)
+		return;
+	ws->skip = NULL;
+	while (ss->nr && !ws->ctx->fatal)
+		scope_close(ws);
+	target_load(ws, -1);
+	while (ss->nr) {
+		ss->nr--;
+		fs_tree_state_free(ss->s[ss->nr].fst);
+	}
+	free(ss);
+	ws->scopes = NULL;
 }
 
 /* ------------------------------------------ after every tree: phase 4-6 */
@@ -1371,8 +2030,10 @@ static void root_refs_vs_entries(struct check_ctx *ctx, struct fs_check *fs)
 
 		if (r[i].backref || !u64_find(&fs->checked, r[i].parent))
 			continue;
-		e = bsearch(&key, fs->subvol_entries.data, fs->subvol_entries.nr,
-			    sizeof(key), subvol_entry_cmp);
+		e = !fs->subvol_entries.nr ? NULL :
+		    bsearch(&key, fs->subvol_entries.data,
+			    fs->subvol_entries.nr, sizeof(key),
+			    subvol_entry_cmp);
 		if (e && e->name_len == r[i].name_len &&
 		    e->name_crc == r[i].name_crc)
 			continue;

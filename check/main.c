@@ -33,12 +33,13 @@
 struct check_args {
 	struct check_opts opts;
 	struct btrfs_open_opts open;
-	bool repair;
+	const char *repair;	/* a repair option given, refused */
 };
 
 enum {
 	OPT_READONLY = 256, OPT_REPAIR, OPT_FORCE, OPT_JSON, OPT_DATA_CSUM,
-	OPT_CHUNK_ROOT, OPT_MODE, OPT_MEM_BUDGET,
+	OPT_CHUNK_ROOT, OPT_MODE, OPT_MEM_BUDGET, OPT_INIT_CSUM,
+	OPT_INIT_EXTENT, OPT_CLEAR_CACHE, OPT_CLEAR_INO_CACHE,
 };
 
 /* SIZE with an optional K, M, G or T suffix (powers of 1024). */
@@ -119,7 +120,27 @@ static int parse_one(const struct cmd_struct *cmd, char **argv, int c,
 	case OPT_MODE:	/* one mode only; accepted for compatibility */
 		return 0;
 	case OPT_REPAIR:
-		args->repair = true;
+		args->repair = "--repair";
+		return 0;
+	case OPT_INIT_CSUM:
+		args->repair = "--init-csum-tree";
+		return 0;
+	case OPT_INIT_EXTENT:
+		args->repair = "--init-extent-tree";
+		return 0;
+	case OPT_CLEAR_CACHE:
+		args->repair = "--clear-space-cache";
+		return 0;
+	case OPT_CLEAR_INO_CACHE:
+		args->repair = "--clear-ino-cache";
+		return 0;
+	case 'E':
+		if (arg_strtou64(optarg, &args->opts.subvol_extents))
+			return 1;
+		if (!args->opts.subvol_extents) {
+			error("invalid subvolume id: %s", optarg);
+			return 1;
+		}
 		return 0;
 	case OPT_FORCE:
 		args->opts.force = true;
@@ -153,6 +174,11 @@ static int parse_options(const struct cmd_struct *cmd, int argc, char **argv,
 		{ "check-data-csum", no_argument, NULL, OPT_DATA_CSUM },
 		{ "mode", required_argument, NULL, OPT_MODE },
 		{ "mem-budget", required_argument, NULL, OPT_MEM_BUDGET },
+		{ "subvol-extents", required_argument, NULL, 'E' },
+		{ "init-csum-tree", no_argument, NULL, OPT_INIT_CSUM },
+		{ "init-extent-tree", no_argument, NULL, OPT_INIT_EXTENT },
+		{ "clear-space-cache", required_argument, NULL, OPT_CLEAR_CACHE },
+		{ "clear-ino-cache", no_argument, NULL, OPT_CLEAR_INO_CACHE },
 		{ NULL, 0, NULL, 0 }
 	};
 	int c, ret;
@@ -161,7 +187,7 @@ static int parse_options(const struct cmd_struct *cmd, int argc, char **argv,
 	env = getenv("BTRFS_CHECK_MEM_BUDGET");
 	if (env && *env && parse_mem_budget(env, &args->opts.mem_budget))
 		return 1;
-	while ((c = getopt_long(argc, argv, "s:bpr:", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:bpr:E:", long_opts, NULL)) != -1) {
 		ret = parse_one(cmd, argv, c, args);
 		if (ret)
 			return ret;
@@ -401,6 +427,16 @@ static int check_fs(struct btrfs_fs_info *fs_info, const struct check_opts *opts
 	if (!opts->json)
 		printf("Checking filesystem on %s\nUUID: %s\n", device, uuid);
 	fflush(stdout);
+	if (opts->subvol_extents) {
+		printf("Print extent state for subvolume %llu on %s\nUUID: %s\n",
+		       (unsigned long long)opts->subvol_extents, device, uuid);
+		ret = subvol_extents_print(fs_info, opts->subvol_extents,
+					   stdout);
+		if (ret)
+			error("cannot read the subvolume trees: %s",
+			      fs_info->err[0] ? fs_info->err : strerror(-ret));
+		return ret ? 1 : 0;
+	}
 	if (check_ctx_init(&ctx, fs_info, opts)) {
 		error("cannot start the check: out of memory");
 		check_ctx_free(&ctx);
@@ -409,9 +445,12 @@ static int check_fs(struct btrfs_fs_info *fs_info, const struct check_opts *opts
 	run_phases(&ctx);
 	/* For tests: whether the reference records went through a file. */
 	if (getenv("BTRFS_CHECK_STATS"))
-		fprintf(stderr, "check stats: %llu sorted runs spilled, %llu bytes\n",
+		fprintf(stderr, "check stats: %llu sorted runs spilled, %llu bytes; shared subtrees: %llu summed up, %llu kept, %llu taken again\n",
 			(unsigned long long)ctx.spill.runs,
-			(unsigned long long)ctx.spill.size);
+			(unsigned long long)ctx.spill.size,
+			(unsigned long long)ctx.subtrees_summed,
+			(unsigned long long)ctx.subtrees_kept,
+			(unsigned long long)ctx.subtrees_taken);
 	if (opts->json)
 		summary_json(&ctx, device);
 	else
@@ -450,7 +489,12 @@ static int cmd_check(const struct cmd_struct *cmd, int argc, char **argv)
 	if (ret)
 		return ret;
 	if (args.repair) {
-		error("--repair is not supported by btrfs-dax-progs yet; the check is read-only");
+		error("%s is not supported by btrfs-dax-progs yet; the check is read-only",
+		      args.repair);
+		return 1;
+	}
+	if (args.opts.subvol_extents && args.opts.json) {
+		error("--subvol-extents prints a table; it cannot be used with --json");
 		return 1;
 	}
 	if (check_argc_min(cmd, argc - optind, 1))
@@ -490,6 +534,13 @@ static const char *const cmd_check_usage[] = {
 	HELP_OPT("--json", "print problems and the summary as JSON objects"),
 	HELP_OPT("-p|--progress", "indicate progress"),
 	HELP_OPT("--mem-budget <SIZE>", "memory for reference records before they spill to a temporary file (default 256M)"),
+	HELP_OPT("-E|--subvol-extents <subvolid>", "print subvolume extents and sharing state"),
+	"",
+	"Repair options (not supported yet; refused):",
+	HELP_OPT("--init-csum-tree", "create a new CRC tree"),
+	HELP_OPT("--init-extent-tree", "create a new extent tree"),
+	HELP_OPT("--clear-space-cache v1|v2", "clear space cache for v1 or v2"),
+	HELP_OPT("--clear-ino-cache", "clear ino cache leftover items"),
 	NULL
 };
 

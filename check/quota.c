@@ -459,8 +459,8 @@ static void qg_children_add(struct check_ctx *ctx, const struct quota_state *q,
 	}
 	for (; lo < q->rels.nr && r[lo].src == id; lo++) {
 		if (r[lo].dst >> BTRFS_QGROUP_LEVEL_SHIFT >= level ||
-		    bsearch(&r[lo].dst, seen->data, seen->nr, sizeof(u64),
-			    u64_cmp))
+		    (seen->nr && bsearch(&r[lo].dst, seen->data, seen->nr,
+					 sizeof(u64), u64_cmp)))
 			continue;
 		m = check_push(ctx, next);
 		if (!m)

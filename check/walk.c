@@ -189,6 +189,7 @@ static void block_visit(struct walk_state *ws, struct extent_buffer *eb)
 	int kind = ws->root->verify_only ? 0 : block_visit_kind(ws, eb);
 	int level = eb_level(eb);
 	bool full_backref = false;
+	enum subtree_visit sub = SUB_NONE;
 
 	if (kind < 0)
 		goto out_put;
@@ -198,16 +199,22 @@ static void block_visit(struct walk_state *ws, struct extent_buffer *eb)
 			     &(struct problem_ctx){ .owner = eb_owner(eb) });
 	if (kind == 1)
 		full_backref = block_expand(ws, eb);
+	if (ws->scopes)
+		sub = subtree_enter(ws, eb, kind);
 	if (level == 0) {
 		ws->leaf_full_backref = full_backref;
 		if (!ws->root->verify_only)
 			items_leaf(ws, eb, kind == 1);
+		if (sub != SUB_NONE)
+			subtree_leave(ws, sub, eb->start);
 		goto out_put;
 	}
 	ws->path[level].eb = eb;
 	ws->path[level].slot = node_start_slot(ws, eb);
 	ws->path[level].first = kind == 1;
 	ws->path[level].full_backref = full_backref;
+	ws->path[level].edge = ws->skip != NULL;
+	ws->path[level].sub = (u8)sub;
 	return;
 out_put:
 	extent_buffer_put(eb);
@@ -231,10 +238,14 @@ static bool node_step(struct walk_state *ws, int level)
 	struct tree_block_expect expect = { .level = level - 1,
 					    .first_key = &key };
 	struct extent_buffer *child;
-	int slot = wl->slot;
+	int slot = wl->slot, nr = (int)eb_nritems(wl->eb);
 	u64 ptr;
 
-	if (slot >= (int)eb_nritems(wl->eb))
+	/* A skipped subtree is read only where its edge items are. */
+	while (wl->edge && slot < nr && !subtree_edge_child(ws, wl->eb, slot))
+		slot++;
+	wl->slot = slot;
+	if (slot >= nr)
 		return false;
 	wl->slot++;
 	ptr = eb_node_blockptr(wl->eb, slot);
@@ -257,6 +268,7 @@ static void path_release(struct walk_state *ws)
 	for (i = 0; i < BTRFS_MAX_LEVEL; i++) {
 		extent_buffer_put(ws->path[i].eb);
 		ws->path[i].eb = NULL;
+		ws->path[i].sub = SUB_NONE;
 	}
 }
 
@@ -271,6 +283,9 @@ static void walk_nodes(struct walk_state *ws, int top)
 			continue;
 		}
 		if (!node_step(ws, level)) {
+			if (ws->path[level].sub != SUB_NONE)
+				subtree_leave(ws, ws->path[level].sub,
+					      ws->path[level].eb->start);
 			extent_buffer_put(ws->path[level].eb);
 			ws->path[level].eb = NULL;
 			level++;

@@ -13,6 +13,8 @@ struct walk_level {
 	int slot;
 	bool first;		/* first visit: the block's references count */
 	bool full_backref;	/* its extent item has FULL_BACKREF */
+	bool edge;		/* in a skipped subtree: edge children only */
+	u8 sub;			/* enum subtree_visit of the block */
 };
 
 /* The inode whose items the fs-tree verifiers are looking at. */
@@ -41,6 +43,15 @@ struct inode_state {
 };
 
 struct fs_tree_state;
+struct scope_stack;
+struct subtree_memo;
+
+/* How a block of a tree that holds files is visited (inodes.c). */
+enum subtree_visit {
+	SUB_NONE,
+	SUB_SCOPE,	/* a shared subtree checked once, summed up on leaving */
+	SUB_SKIP,	/* a subtree checked before: its summary stands in */
+};
 
 struct walk_state {
 	struct check_ctx *ctx;
@@ -60,6 +71,10 @@ struct walk_state {
 	struct inode_state inode;
 	/* inodes.c: names and inodes of the subvolume being walked, or NULL */
 	struct fs_tree_state *fst;
+	/* inodes.c: shared subtrees open around the walk, or NULL */
+	struct scope_stack *scopes;
+	const struct subtree_memo *skip;	/* the subtree being skipped */
+	bool skip_spliced;			/* its summary is in */
 };
 
 /* fs-items.c: one item of a tree that holds files, on every visit. */
@@ -81,6 +96,20 @@ void inode_rules_extent(struct walk_state *ws,
 			const struct btrfs_file_extent_item *fe,
 			const struct btrfs_key *key);
 void inode_rules_dir(struct walk_state *ws);
+/*
+ * inodes.c: snapshots share subtrees.  The items of a shared subtree are
+ * checked on its first visit; what links them to the rest of the tree is
+ * kept as its summary, which later trees take instead of its items.
+ */
+enum subtree_visit subtree_enter(struct walk_state *ws,
+				 struct extent_buffer *eb, int kind);
+void subtree_leave(struct walk_state *ws, enum subtree_visit sub,
+		   u64 bytenr);
+/* A child of a node of a skipped subtree that holds its edge items. */
+bool subtree_edge_child(const struct walk_state *ws,
+			const struct extent_buffer *eb, int slot);
+/* fs_item(): false for an item a skipped subtree's summary stands for. */
+bool inodes_route(struct walk_state *ws, const struct btrfs_key *key);
 
 /* quota.c: one item of the quota tree. */
 void quota_item(struct walk_state *ws, const struct extent_buffer *eb,

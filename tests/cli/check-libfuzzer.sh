@@ -8,6 +8,9 @@
 #     the check) replays without a crash, sanitizer report or leak
 #   - a short fuzzing run (CHECK_LIBFUZZER_TIME seconds, default 10) finds
 #     no crash, hang or leak; a crashing input is kept in tests/out/
+#   - the same on a second seed the kernel writes (root and loop devices):
+#     snapshots sharing subtrees, so the shared subtree summaries of
+#     check/inodes.c get damaged input too
 # Skipped with the reason when clang cannot build a libFuzzer program.
 # Longer by hand:
 #   make fuzz
@@ -59,11 +62,36 @@ seed_make() {
 		"$d/seed.img" > /dev/null 2>&1
 }
 
+# snap_seed_make DIR: a seed the kernel wrote, with snapshots sharing
+# subtrees (4 KiB nodes), for check's shared subtree summaries.
+snap_seed_make() {
+	local d=$1 dev m=$1/snap-mnt i
+	truncate -s 64M "$d/snap-seed.img"
+	"$STOCK_MKFS" -q -f -n 4096 -m single -d single "$d/snap-seed.img" \
+		> /dev/null 2>&1 || return 1
+	dev=$(loop_attach "$d/snap-seed.img") || return 1
+	fs_mount "$dev" "$m" || { loop_detach "$dev"; return 1; }
+	mkdir -p "$m/a" "$m/b"
+	for ((i = 0; i < 900; i++)); do
+		echo "file $i" > "$m/a/name-of-file-$i"
+	done
+	for ((i = 0; i < 60; i++)); do
+		ln "$m/a/name-of-file-$i" "$m/b/link-$i"
+	done
+	"$STOCK_BTRFS" -q subvolume snapshot "$m" "$m/s1" &&
+	rm -f "$m/a/name-of-file-1"* && touch "$m/s1/b/new" &&
+	"$STOCK_BTRFS" -q subvolume snapshot "$m/s1" "$m/s2"
+	i=$?
+	fs_umount "$m"
+	loop_detach "$dev"
+	return "$i"
+}
+
 # fuzz_run PREFIX ARG...: the fuzzer with its output in PREFIX.log.
 fuzz_run() {
 	local p=$1
 	shift
-	FUZZ_CHECK_IMAGE=$TEST_WORKDIR/libfuzzer/seed.img timeout -k 10 \
+	FUZZ_CHECK_IMAGE=${SEED:-$TEST_WORKDIR/libfuzzer/seed.img} timeout -k 10 \
 		$((FUZZ_TIME + 120)) "$FUZZER" -close_fd_mask=3 -timeout=20 \
 		-rss_limit_mb=2560 "$@" > "$p.log" 2>&1 < /dev/null
 }
@@ -78,6 +106,18 @@ fuzz_failure() {
 		[ -f "$a" ] && cp "$a" "$base.${a##*.art-}"
 	done
 	fail "$name" "$(grep -m1 -E 'ERROR: |runtime error|deadly signal|timeout' "$p.log"); see ${base#"$TEST_TOP"/}.*" "$p.log"
+}
+
+# fuzz_for NAME PREFIX CORPUS-DIR...: FUZZ_TIME seconds of fuzzing.
+fuzz_for() {
+	local name=$1 p=$2
+	shift 2
+	if ! fuzz_run "$p" -artifact_prefix="$p.art-" -max_len=512 \
+	     -max_total_time="$FUZZ_TIME" "$@"; then
+		fuzz_failure "$name" "$p"
+	else
+		pass "$name ($(grep -o 'Done [0-9]* runs' "$p.log" | cut -d' ' -f2) inputs)"
+	fi
 }
 
 libfuzzer_main() {
@@ -112,13 +152,16 @@ libfuzzer_main() {
 	fi
 	dirs=("$d/corpus")
 	[ -d "$CORPUS" ] && dirs+=("$CORPUS")
-	fuzz_run "$d/fuzz" -artifact_prefix="$d/fuzz.art-" -max_len=512 \
-		-max_total_time="$FUZZ_TIME" "${dirs[@]}"
-	st=$?
-	if [ "$st" != 0 ]; then
-		fuzz_failure "check libfuzzer: ${FUZZ_TIME}s of fuzzing" "$d/fuzz"
+	fuzz_for "check libfuzzer: ${FUZZ_TIME}s of fuzzing" "$d/fuzz" "${dirs[@]}"
+	if why=$(why_no_kernel); then
+		skip "check libfuzzer: snapshot seed" "$why"
+	elif ! snap_seed_make "$d"; then
+		fail "check libfuzzer: snapshot seed" "the kernel could not make it"
 	else
-		pass "check libfuzzer: ${FUZZ_TIME}s of fuzzing ($(grep -o 'Done [0-9]* runs' "$d/fuzz.log" | cut -d' ' -f2) inputs)"
+		mkdir -p "$d/snap-corpus"
+		SEED=$d/snap-seed.img fuzz_for \
+			"check libfuzzer: ${FUZZ_TIME}s on a seed with snapshots" \
+			"$d/snapfuzz" "$d/snap-corpus"
 	fi
 	test_done
 }

@@ -3,9 +3,11 @@
 #
 # btrfs check: the command line, and filesystem states the image catalogue
 # does not cover.
-#   - options: usage, --repair refused, -s, -b, -p, --check-data-csum,
-#     a missing or non-btrfs device; the text output has stock's shape
-#     (stdout equal to stock's on an image both call clean)
+#   - options: usage, --repair and the other repair options refused, -s,
+#     -b, -p, --check-data-csum, a missing or non-btrfs device; the text
+#     output has stock's shape (stdout equal to stock's on an image both
+#     call clean); -E (subvolume extents and who shares them) prints what
+#     stock prints, on snapshots after a full balance
 #   - a mounted filesystem is refused, and checked with --force
 #   - relocation: snapshots changed, then a full balance (FULL_BACKREF
 #     tree blocks, shared data and block backrefs)
@@ -57,6 +59,13 @@ scen_cli() {
 	cli_case "check cli: no device" 1 "not enough arguments"
 	cli_case "check cli: --help" 0 "btrfs check \\[options\\]" --help
 	cli_case "check cli: --repair refused" 1 "^ERROR: --repair is not supported" --repair /nonexistent
+	cli_case "check cli: --init-csum-tree refused" 1 "^ERROR: --init-csum-tree is not supported" --init-csum-tree /nonexistent
+	cli_case "check cli: --init-extent-tree refused" 1 "^ERROR: --init-extent-tree is not supported" --init-extent-tree /nonexistent
+	cli_case "check cli: --clear-space-cache refused" 1 "^ERROR: --clear-space-cache is not supported" --clear-space-cache v2 /nonexistent
+	cli_case "check cli: --clear-ino-cache refused" 1 "^ERROR: --clear-ino-cache is not supported" --clear-ino-cache /nonexistent
+	cli_case "check cli: -E with --json refused" 1 "cannot be used with --json" -E 5 --json /nonexistent
+	cli_case "check cli: -E 0 refused" 1 "invalid subvolume id" -E 0 /nonexistent
+	cli_case "check cli: -E abc refused" 1 "not a valid numeric value" -E abc /nonexistent
 	cli_case "check cli: missing device" 1 "^ERROR: .*/nonexistent/device" /nonexistent/device
 	truncate -s 64M "$zero"
 	cli_case "check cli: not btrfs" 1 "^ERROR: cannot open" "$zero"
@@ -221,7 +230,7 @@ scen_mounted() {
 }
 
 scen_main() {
-	local why
+	local why id
 	test_init check-scenarios
 	check_ready
 	scen_doc
@@ -234,6 +243,11 @@ scen_main() {
 	if scen_fs balance fill_balance; then
 		expect_only_stale "check scenario: snapshots and full balance" "$IMAGE"
 		stock_verdict "check scenario: snapshots and full balance" "$IMAGE"
+		# Extents shared by the snapshots, full backrefs after the balance.
+		for id in 5 256 257 300; do
+			same_as_stock "check cli: -E $id as stock (snapshots, balance)" \
+				-E "$id" "$IMAGE"
+		done
 	else
 		fail "check scenario: snapshots and full balance" "could not build the image"
 	fi

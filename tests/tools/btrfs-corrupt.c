@@ -50,10 +50,10 @@ static struct extent_buffer *eb_copy(const struct extent_buffer *src)
 }
 
 /* Finds the first (or last) item of 'type' in 'tree' that pred accepts. */
-static int item_find(struct corrupt *c, u64 tree, u8 type, item_pred pred,
-		     bool last)
+static int item_find_key(struct corrupt *c, u64 tree, u64 from, u8 type,
+			 item_pred pred, bool last)
 {
-	struct btrfs_key key = { 0, 0, 0 };
+	struct btrfs_key key = { from, 0, 0 };
 	struct btrfs_root root;
 	struct btrfs_path path;
 	int ret;
@@ -83,6 +83,18 @@ static int item_find(struct corrupt *c, u64 tree, u8 type, item_pred pred,
 	if (ret < 0)
 		return ret;
 	return c->eb ? 0 : -ENOENT;
+}
+
+static int item_find(struct corrupt *c, u64 tree, u8 type, item_pred pred,
+		     bool last)
+{
+	return item_find_key(c, tree, 0, type, pred, last);
+}
+
+static int item_find_from(struct corrupt *c, u64 tree, u64 from, u8 type,
+			  item_pred pred)
+{
+	return item_find_key(c, tree, from, type, pred, false);
 }
 
 static void *item_ptr(struct corrupt *c)
@@ -891,11 +903,20 @@ static int item_insert(struct corrupt *c, int slot, const struct btrfs_key *key,
 	return 0;
 }
 
+/*
+ * The fs modes damage tree 5, or the subvolume BTRFS_CORRUPT_FS_TREE names,
+ * from inode BTRFS_CORRUPT_MIN_INO on (0: the first).
+ */
 static int fs_find(struct corrupt *c, u8 type, item_pred pred)
 {
+	const char *tree = getenv("BTRFS_CORRUPT_FS_TREE");
+	const char *min = getenv("BTRFS_CORRUPT_MIN_INO");
+
 	free(c->eb);
 	c->eb = NULL;
-	return item_find(c, BTRFS_FS_TREE_OBJECTID, type, pred, false);
+	return item_find_from(c, tree ? strtoull(tree, NULL, 0) :
+			      BTRFS_FS_TREE_OBJECTID,
+			      min ? strtoull(min, NULL, 0) : 0, type, pred);
 }
 
 static u32 mode_of(const struct extent_buffer *eb, int slot)
