@@ -235,6 +235,7 @@ struct check_opts {
 	int backup_root;	/* the backup root used, -1: none */
 	u64 mem_budget;		/* bytes of reference records kept in memory */
 	u64 subvol_extents;	/* -E: print this subvolume's extents, no check */
+	bool qgroup_report;	/* -Q: the qgroup counts only, no problems */
 };
 
 #define CHECK_MEM_BUDGET_DEFAULT (256ULL << 20)
@@ -376,6 +377,8 @@ void fs_check_free(struct check_ctx *ctx);
 /* quota.c: phase 7; false when quotas are not enabled */
 bool quota_enabled(const struct check_ctx *ctx);
 void quota_check(struct check_ctx *ctx);
+/* quota.c, -Q: every qgroup's counts, ours and the disk's; 1 if they differ. */
+int quota_report(struct check_ctx *ctx, FILE *out);
 
 /* csums.c: csums_prepare() merges the ranges dax_check() uses */
 void csums_prepare(struct check_ctx *ctx);

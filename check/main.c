@@ -134,6 +134,9 @@ static int parse_one(const struct cmd_struct *cmd, char **argv, int c,
 	case OPT_CLEAR_INO_CACHE:
 		args->repair = "--clear-ino-cache";
 		return 0;
+	case 'Q':
+		args->opts.qgroup_report = true;
+		return 0;
 	case 'E':
 		if (arg_strtou64(optarg, &args->opts.subvol_extents))
 			return 1;
@@ -175,6 +178,7 @@ static int parse_options(const struct cmd_struct *cmd, int argc, char **argv,
 		{ "mode", required_argument, NULL, OPT_MODE },
 		{ "mem-budget", required_argument, NULL, OPT_MEM_BUDGET },
 		{ "subvol-extents", required_argument, NULL, 'E' },
+		{ "qgroup-report", no_argument, NULL, 'Q' },
 		{ "init-csum-tree", no_argument, NULL, OPT_INIT_CSUM },
 		{ "init-extent-tree", no_argument, NULL, OPT_INIT_EXTENT },
 		{ "clear-space-cache", required_argument, NULL, OPT_CLEAR_CACHE },
@@ -187,7 +191,7 @@ static int parse_options(const struct cmd_struct *cmd, int argc, char **argv,
 	env = getenv("BTRFS_CHECK_MEM_BUDGET");
 	if (env && *env && parse_mem_budget(env, &args->opts.mem_budget))
 		return 1;
-	while ((c = getopt_long(argc, argv, "s:bpr:E:", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:bpr:E:Q", long_opts, NULL)) != -1) {
 		ret = parse_one(cmd, argv, c, args);
 		if (ret)
 			return ret;
@@ -270,7 +274,7 @@ static void phase_begin(struct check_ctx *ctx, struct phase_clock *pc,
 	pc->phase = phase;
 	pc->text = text ? text : phase_text[phase];
 	pc->start = time(NULL);
-	if (!ctx->opts->progress)
+	if (!ctx->opts->progress && !ctx->opts->qgroup_report)
 		fprintf(stderr, "[%d/7] %s\n", (int)phase, pc->text);
 	problem_phase_begin(&ctx->log, phase);
 }
@@ -282,7 +286,7 @@ static void phase_end(struct check_ctx *ctx, const struct phase_clock *pc)
 	long s = (long)(time(NULL) - pc->start);
 	char line[64];
 
-	if (!ctx->opts->progress)
+	if (!ctx->opts->progress || ctx->opts->qgroup_report)
 		return;
 	snprintf(line, sizeof(line), "[%d/7] %s", (int)pc->phase, pc->text);
 	fprintf(out, "%-46s (%ld:%02ld:%02ld elapsed, %llu items checked)\n",
@@ -437,12 +441,23 @@ static int check_fs(struct btrfs_fs_info *fs_info, const struct check_opts *opts
 			      fs_info->err[0] ? fs_info->err : strerror(-ret));
 		return ret ? 1 : 0;
 	}
+	if (opts->qgroup_report)
+		printf("Print quota groups for %s\nUUID: %s\n", device, uuid);
 	if (check_ctx_init(&ctx, fs_info, opts)) {
 		error("cannot start the check: out of memory");
 		check_ctx_free(&ctx);
 		return 1;
 	}
 	run_phases(&ctx);
+	if (opts->qgroup_report) {
+		/* The walk gives the counts; what else it found is not said. */
+		fflush(stdout);
+		ret = ctx.fatal ? 1 : quota_report(&ctx, stdout);
+		if (ctx.fatal)
+			error("cannot count the qgroups: %s", strerror(-ctx.fatal));
+		check_ctx_free(&ctx);
+		return ret;
+	}
 	/* For tests: whether the reference records went through a file. */
 	if (getenv("BTRFS_CHECK_STATS"))
 		fprintf(stderr, "check stats: %llu sorted runs spilled, %llu bytes; shared subtrees: %llu summed up, %llu kept, %llu taken again\n",
@@ -493,8 +508,11 @@ static int cmd_check(const struct cmd_struct *cmd, int argc, char **argv)
 		      args.repair);
 		return 1;
 	}
-	if (args.opts.subvol_extents && args.opts.json) {
-		error("--subvol-extents prints a table; it cannot be used with --json");
+	if ((args.opts.subvol_extents || args.opts.qgroup_report) &&
+	    args.opts.json) {
+		error("%s prints a report; it cannot be used with --json",
+		      args.opts.subvol_extents ? "--subvol-extents" :
+		      "--qgroup-report");
 		return 1;
 	}
 	if (check_argc_min(cmd, argc - optind, 1))
@@ -534,6 +552,7 @@ static const char *const cmd_check_usage[] = {
 	HELP_OPT("--json", "print problems and the summary as JSON objects"),
 	HELP_OPT("-p|--progress", "indicate progress"),
 	HELP_OPT("--mem-budget <SIZE>", "memory for reference records before they spill to a temporary file (default 256M)"),
+	HELP_OPT("-Q|--qgroup-report", "print a report on qgroup consistency"),
 	HELP_OPT("-E|--subvol-extents <subvolid>", "print subvolume extents and sharing state"),
 	"",
 	"Repair options (not supported yet; refused):",

@@ -234,6 +234,8 @@ static void problem_print(const struct problem_log *log, enum problem_id id,
 	const struct problem_desc *d = &problem_table[id];
 	char msg[2048];
 
+	if (log->quiet)
+		return;
 	message_expand(d->tmpl, pctx, msg, sizeof(msg));
 	if (!log->json) {
 		fflush(stdout);
@@ -323,7 +325,7 @@ void problem_log_flush(struct problem_log *log)
 	int id;
 
 	queue_flush(log, PH_QUOTA);
-	if (log->json)
+	if (log->json || log->quiet)
 		return;
 	for (id = 0; id < PR_NR; id++) {
 		if (log->counts[id] <= log->max_per_id)

@@ -329,6 +329,7 @@ struct problem_pending;
 
 struct problem_log {
 	bool json;
+	bool quiet;			/* count problems, print none (-Q) */
 	enum check_phase phase;		/* the phase whose line was printed */
 	u32 max_per_id;			/* reports shown per id; more are counted */
 	u64 counts[PR_NR];

@@ -26,6 +26,8 @@ struct qg_rec {
 	u64 id;
 	u64 rfer;		/* info items */
 	u64 excl;
+	u64 rfer_cmpr;
+	u64 excl_cmpr;
 	u8 kind;
 };
 
@@ -142,6 +144,8 @@ void quota_item(struct walk_state *ws, const struct extent_buffer *eb,
 
 			g->rfer = btrfs_qgroup_info_rfer(ii);
 			g->excl = btrfs_qgroup_info_excl(ii);
+			g->rfer_cmpr = btrfs_qgroup_info_rfer_cmpr(ii);
+			g->excl_cmpr = btrfs_qgroup_info_excl_cmpr(ii);
 		}
 		break;
 	case BTRFS_QGROUP_RELATION_KEY:
@@ -667,4 +671,62 @@ void quota_check(struct check_ctx *ctx)
 		relation_check(ctx, q, VEC_AT(&q->rels, struct qg_rel, i));
 	subvols_check(ctx, q);
 	counts_check(ctx, q);
+}
+
+/* One count of -Q: ours, the disk's, and their difference when they differ. */
+static void report_field(FILE *out, const char *what, u64 ours, u64 disk,
+			 u64 disk_cmpr)
+{
+	fprintf(out, "our:\t\t%s %llu %s compressed %llu\n", what,
+		(unsigned long long)ours, what, (unsigned long long)ours);
+	fprintf(out, "disk:\t\t%s %llu %s compressed %llu\n", what,
+		(unsigned long long)disk, what, (unsigned long long)disk_cmpr);
+	if (ours != disk)
+		fprintf(out, "diff:\t\t%s %lld %s compressed %lld\n", what,
+			(long long)(ours - disk), what, (long long)(ours - disk));
+}
+
+int quota_report(struct check_ctx *ctx, FILE *out)
+{
+	struct quota_state *q = ctx->fs ? ctx->fs->quota : NULL;
+	const struct qg_rec *g;
+	bool rescan, skip, differ = false;
+	size_t i;
+
+	if (!q || !quota_enabled(ctx))
+		return 0;
+	rescan = q->flags & BTRFS_QGROUP_STATUS_FLAG_RESCAN;
+	skip = rescan || (q->flags & BTRFS_QGROUP_STATUS_FLAG_INCONSISTENT);
+	if (rescan)
+		fprintf(out, "Qgroup rescan is running, a difference in qgroup counts is expected\n");
+	else if (skip)
+		/* Stock's words, spelling and all, for scripts that match them. */
+		fprintf(out, "Rescan hasn't been initialzied, a difference in qgroup accounting is expected\n");
+	vec_sort(&q->groups, qg_cmp);
+	vec_sort(&q->rels, rel_cmp);
+	if (simple_mode(q))
+		owned_unique(q);
+	else
+		uses_unique(q);
+	g = q->groups.data;
+	for (i = 0; i < q->groups.nr && !ctx->fatal; i++) {
+		u64 rfer, excl;
+
+		if (g[i].kind != QG_INFO)
+			continue;
+		if (simple_mode(q))
+			sq_counts_of(ctx, q, g[i].id, &rfer, &excl);
+		else
+			qg_counts_of(ctx, q, g[i].id, &rfer, &excl);
+		fprintf(out, "Counts for qgroup id: %llu/%llu %s\n",
+			(unsigned long long)(g[i].id >> BTRFS_QGROUP_LEVEL_SHIFT),
+			(unsigned long long)(g[i].id &
+					     ((1ULL << BTRFS_QGROUP_LEVEL_SHIFT) - 1)),
+			rfer != g[i].rfer || excl != g[i].excl ?
+			"are different" : "");
+		report_field(out, "referenced", rfer, g[i].rfer, g[i].rfer_cmpr);
+		report_field(out, "exclusive", excl, g[i].excl, g[i].excl_cmpr);
+		differ |= rfer != g[i].rfer || excl != g[i].excl;
+	}
+	return differ && !skip ? 1 : 0;
 }

@@ -474,6 +474,7 @@ int check_ctx_init(struct check_ctx *ctx, struct btrfs_fs_info *fs_info,
 	vec_spillable(&ctx->found, (size_t)(budget / 2), ref_rec_cmp);
 	vec_spillable(&ctx->declared, (size_t)(budget / 2), ref_rec_cmp);
 	problem_log_init(&ctx->log, opts->json);
+	ctx->log.quiet = opts->qgroup_report;
 	return block_set_init(&ctx->seen);
 }
 

@@ -7,7 +7,9 @@
 #     -b, -p, --check-data-csum, a missing or non-btrfs device; the text
 #     output has stock's shape (stdout equal to stock's on an image both
 #     call clean); -E (subvolume extents and who shares them) prints what
-#     stock prints, on snapshots after a full balance
+#     stock prints, on snapshots after a full balance; -Q (qgroup counts,
+#     ours and the disk's) prints what stock prints, with a level-1
+#     qgroup, healthy and with damaged or inconsistent counts
 #   - a mounted filesystem is refused, and checked with --force
 #   - relocation: snapshots changed, then a full balance (FULL_BACKREF
 #     tree blocks, shared data and block backrefs)
@@ -64,6 +66,7 @@ scen_cli() {
 	cli_case "check cli: --clear-space-cache refused" 1 "^ERROR: --clear-space-cache is not supported" --clear-space-cache v2 /nonexistent
 	cli_case "check cli: --clear-ino-cache refused" 1 "^ERROR: --clear-ino-cache is not supported" --clear-ino-cache /nonexistent
 	cli_case "check cli: -E with --json refused" 1 "cannot be used with --json" -E 5 --json /nonexistent
+	cli_case "check cli: -Q with --json refused" 1 "cannot be used with --json" -Q --json /nonexistent
 	cli_case "check cli: -E 0 refused" 1 "invalid subvolume id" -E 0 /nonexistent
 	cli_case "check cli: -E abc refused" 1 "not a valid numeric value" -E abc /nonexistent
 	cli_case "check cli: missing device" 1 "^ERROR: .*/nonexistent/device" /nonexistent/device
@@ -168,6 +171,42 @@ scen_drop() {
 	skip "$name" "the kernel never stopped a deletion half way here"
 }
 
+fill_quota() {
+	local m=$1 i
+	"$STOCK_BTRFS" quota enable "$m" || return 1
+	"$STOCK_BTRFS" subvolume create "$m/sv" || return 1
+	for ((i = 0; i < 50; i++)); do
+		head -c $((i * 3000 + 100)) /dev/urandom > "$m/sv/f$i"
+	done
+	"$STOCK_BTRFS" subvolume snapshot "$m/sv" "$m/sn" || return 1
+	head -c 300000 /dev/urandom > "$m/sv/after"
+	rm -f "$m/sn/f1"*
+	"$STOCK_BTRFS" qgroup create 1/1 "$m" &&
+	"$STOCK_BTRFS" qgroup assign --no-rescan 0/256 1/1 "$m" &&
+	"$STOCK_BTRFS" qgroup assign --no-rescan 0/257 1/1 "$m" &&
+	"$STOCK_BTRFS" quota rescan -w "$m"
+}
+
+# -Q prints what stock prints: healthy, then with the counts damaged.
+scen_qgroup_report() {
+	local corrupt=${CORRUPT:-$TEST_TOP/tests/tools/btrfs-corrupt} m
+	if ! scen_fs quota fill_quota; then
+		fail "check cli: -Q" "could not build the image"
+		rm -f "$IMAGE"
+		return
+	fi
+	same_as_stock "check cli: -Q as stock (quotas, snapshot, level 1)" -Q "$IMAGE"
+	same_as_stock "check cli: -E 257 as stock (quotas)" -E 257 "$IMAGE"
+	for m in qgroup-counts qgroup-inconsistent; do
+		if "$corrupt" "$IMAGE" "$m" > /dev/null 2>&1; then
+			same_as_stock "check cli: -Q as stock, $m" -Q "$IMAGE"
+		else
+			fail "check cli: -Q, $m" "btrfs-corrupt $m failed"
+		fi
+	done
+	rm -f "$IMAGE"
+}
+
 fill_file() {
 	head -c 1M /dev/urandom > "$1/file"
 }
@@ -252,6 +291,7 @@ scen_main() {
 		fail "check scenario: snapshots and full balance" "could not build the image"
 	fi
 	rm -f "$IMAGE"
+	scen_qgroup_report
 	scen_dax_profile
 	scen_drop
 	test_done
