@@ -103,13 +103,13 @@ cc2_baseline() {
 	pass "$name"
 }
 
-# cc2_set SET IMAGE: every mode of the set on copies of IMAGE.
+# cc2_set NAME IMAGE < MODES: every mode listed on stdin on copies of IMAGE.
 cc2_set() {
 	local mode expect
 	cc2_baseline "$1" "$2" || return
 	while read -r mode expect; do
 		cc2_one "$2" "$mode" "$expect"
-	done < <("$CORRUPT" --list "$1")
+	done
 }
 
 cc2_main() {
@@ -123,7 +123,7 @@ cc2_main() {
 	img=$TEST_WORKDIR/cc2-dax-$$.img
 	truncate -s 256M "$img"
 	if "$OUR_MKFS" -q -f --dax "$img" > /dev/null 2>&1; then
-		cc2_set more-dax "$img"
+		cc2_set more-dax "$img" < <("$CORRUPT" --list more-dax)
 	else
 		fail "check corrupt2: more-dax" "our mkfs --dax failed"
 	fi
@@ -134,7 +134,7 @@ cc2_main() {
 	fi
 	img=$TEST_WORKDIR/cc2-base-$$.img
 	if cc2_image "$img"; then
-		cc2_set more "$img"
+		cc2_set more "$img" < <("$CORRUPT" --list more)
 	else
 		fail "check corrupt2: more" "could not build the image"
 	fi

@@ -5,6 +5,7 @@
  *
  *   btrfs-corrupt [--no-csum] IMAGE... MODE
  *   btrfs-corrupt --list [SET]
+ *   btrfs-corrupt --sets
  *
  * It finds the item to change with the engine's reader, changes a private
  * copy of the tree block, recomputes the block's checksum (unless
@@ -2970,6 +2971,22 @@ static void modes_list(const char *set)
 			       modes[i].expect[0] ? modes[i].expect : "-");
 }
 
+/* The names of the sets, "-" for the catalogue image's. */
+static void sets_list(void)
+{
+	size_t i, j;
+
+	for (i = 0; i < NR_MODES; i++) {
+		for (j = 0; j < i; j++)
+			if (modes[i].set == modes[j].set ||
+			    (modes[i].set && modes[j].set &&
+			     !strcmp(modes[i].set, modes[j].set)))
+				break;
+		if (j == i)
+			printf("%s\n", modes[i].set ? modes[i].set : "-");
+	}
+}
+
 static const struct mode *mode_find(const char *name)
 {
 	size_t i;
@@ -2991,13 +3008,18 @@ int main(int argc, char **argv)
 		modes_list(argc == 3 ? argv[2] : NULL);
 		return 0;
 	}
+	if (argc == 2 && !strcmp(argv[1], "--sets")) {
+		sets_list();
+		return 0;
+	}
 	if (argc > 1 && !strcmp(argv[1], "--no-csum")) {
 		c.no_csum = true;
 		first++;
 	}
 	if (argc - first < 2 || !(mode = mode_find(argv[argc - 1]))) {
 		fprintf(stderr, "usage: btrfs-corrupt [--no-csum] IMAGE... MODE\n"
-			"       btrfs-corrupt --list [fs]\n");
+			"       btrfs-corrupt --list [SET]\n"
+			"       btrfs-corrupt --sets\n");
 		return 1;
 	}
 	btrfs_open_opts_init(&opts);
