@@ -11,6 +11,9 @@
 #     extent and checksum trees several leaves), a nodatacow file and a
 #     reflinked copy of it, a subvolume
 #   - "more-dax": our mkfs --dax, nothing written
+#   - "more-chunks": our mkfs with 4 KiB nodes on a sparse 100 GiB file,
+#     then the kernel preallocates 56 GiB (nothing is written: the image
+#     stays small), so 56 data chunks make a device tree of two leaves
 # For each:
 #   - the image is clean before the damage: no problem at all, status 0
 #   - each damaged copy is reported with the mode's problem id, the exit
@@ -53,6 +56,23 @@ cc2_image() {
 		return 1
 	fi
 	cc2_fill "$mnt" > /dev/null 2>&1 || ret=1
+	fs_umount "$mnt" || ret=1
+	loop_detach "$l"
+	return "$ret"
+}
+
+# cc2_chunks_image FILE: the image of set "more-chunks".
+cc2_chunks_image() {
+	local img=$1 l mnt=$TEST_WORKDIR/mnt-cc2-$$ ret=0
+	rm -f "$img"
+	truncate -s 100G "$img"
+	"$OUR_MKFS" -f -n 4096 "$img" > /dev/null 2>&1 || return 1
+	l=$(loop_attach "$img") || return 1
+	if ! fs_mount "$l" "$mnt"; then
+		loop_detach "$l"
+		return 1
+	fi
+	fallocate -l 56G "$mnt/prealloc" || ret=1
 	fs_umount "$mnt" || ret=1
 	loop_detach "$l"
 	return "$ret"
@@ -137,6 +157,13 @@ cc2_main() {
 		cc2_set more "$img" < <("$CORRUPT" --list more)
 	else
 		fail "check corrupt2: more" "could not build the image"
+	fi
+	rm -f "$img"
+	img=$TEST_WORKDIR/cc2-chunks-$$.img
+	if cc2_chunks_image "$img"; then
+		cc2_set more-chunks "$img" < <("$CORRUPT" --list more-chunks)
+	else
+		fail "check corrupt2: more-chunks" "could not build the image"
 	fi
 	rm -f "$img"
 	test_done

@@ -1509,7 +1509,8 @@ static int mode_qgroup_rescan(struct corrupt *c)
  * "more": our mkfs with 4 KiB nodes, then the kernel writes thousands of
  * small files, so the subvolume, extent and checksum trees have several
  * leaves and the subvolume tree has a level-2 root), or the DAX-layout
- * image of the same script (set "more-dax").
+ * image of the same script (set "more-dax"), or its image of many chunks
+ * (set "more-chunks": the device tree has two leaves).
  */
 
 /* A leaf copy and, when the leaf is not the root, a copy of its parent. */
@@ -2389,6 +2390,37 @@ static int mode_csum_overlap(struct corrupt *c)
 	return ret ? ret : finish(c, "last csum item of a leaf grown into the next leaf's first");
 }
 
+/*
+ * The last device extent of a leaf grows 1 MiB into the first of the next
+ * leaf, of the same device (the verifier would refuse an overlap inside one
+ * leaf).
+ */
+static int dev_overlap_pair(struct corrupt *c, struct extent_buffer *prev,
+			    struct extent_buffer *next, struct leaf_at *at)
+{
+	struct btrfs_key k, first;
+	int last = (int)eb_nritems(prev) - 1;
+
+	eb_item_key(next, &first, 0);
+	eb_item_key(prev, &k, last);
+	if (first.type != BTRFS_DEV_EXTENT_KEY || k.type != BTRFS_DEV_EXTENT_KEY ||
+	    first.objectid != k.objectid)
+		return 0;
+	btrfs_set_dev_extent_length(eb_item_ptr(prev, last),
+				    first.offset - k.offset + (1ULL << 20));
+	c->eb = eb_copy(prev);
+	c->slot = last;
+	c->key = k;
+	return c->eb ? 1 : -ENOMEM;
+}
+
+static int mode_dev_extent_overlap(struct corrupt *c)
+{
+	int ret = leaf_pairs(c, BTRFS_DEV_TREE_OBJECTID, dev_overlap_pair);
+
+	return ret ? ret : finish(c, "last device extent of a leaf grown 1 MiB into the next leaf's first");
+}
+
 /* An extent item where no chunk (no block group) is, with one data ref. */
 static int mode_extent_far(struct corrupt *c)
 {
@@ -2955,6 +2987,8 @@ static const struct mode modes[] = {
 	{ "dax-shared", mode_dax_shared, "dax-extent-shared", "more" },
 	{ "dax-dev-unaligned", mode_dax_dev_unaligned, "dax-dev-extent-unaligned",
 	  "more-dax" },
+	{ "dev-extent-overlap", mode_dev_extent_overlap, "dev-extent-overlap",
+	  "more-chunks" },
 };
 
 #define NR_MODES (sizeof(modes) / sizeof(modes[0]))
