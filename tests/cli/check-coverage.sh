@@ -74,7 +74,7 @@ allowed_ids() {
 }
 
 cov_main() {
-	local cases ids id uncovered="" stale="" n=0 nmodes nscript nallowed set
+	local cases ids id uncovered="" stale="" n=0 nmodes nscript nallowed set how
 	test_init check-coverage
 	if [ ! -x "$CORRUPT" ]; then
 		fail "check coverage" "$CORRUPT not built"
@@ -109,7 +109,8 @@ cov_main() {
 	elif [ -n "$uncovered" ]; then
 		fail "check coverage: every id has a case" "no case expects:$uncovered"
 	else
-		pass "check coverage: every id has a case ($n ids: $nmodes by btrfs-corrupt modes, $nscript by scripts, $nallowed allowed)"
+		how="$nmodes by btrfs-corrupt modes, $nscript by scripts"
+		pass "check coverage: every id has a case ($n ids: $how, $nallowed allowed)"
 	fi
 	if [ -n "$stale" ]; then
 		fail "check coverage: allow-list" "stale entries:$stale"

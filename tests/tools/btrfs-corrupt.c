@@ -1584,7 +1584,7 @@ static int block_write_eb(struct corrupt *c, struct extent_buffer *eb)
 	return ret;
 }
 
-/* finish(), and the engine forgets its copy of the block: later finds see the change. */
+/* finish(), and the engine forgets the block: later finds see the change. */
 static int finish_fresh(struct corrupt *c, const char *what)
 {
 	int ret = finish(c, what);
@@ -1871,8 +1871,8 @@ static int mode_fst_not_valid(struct corrupt *c)
 
 static int mode_sys_chunk(struct corrupt *c)
 {
-	return super_mode(c, sb_sys_chunk_type, -1,
-			  "superblocks: first system chunk of the array typed METADATA too");
+	return super_mode(c, sb_sys_chunk_type, -1, "superblocks: first system "
+			  "chunk of the array typed METADATA too");
 }
 
 /* A device item for devid 2, as a device add that stopped half way. */
@@ -1899,7 +1899,7 @@ static int mode_dev_item_extra(struct corrupt *c)
 	return finish(c, "device item for devid 2 added");
 }
 
-/* The image file shrinks by 'cut' bytes. */
+/* The (first) image file is cut to 'size' bytes, as a shrunk partition. */
 static int device_cut(struct corrupt *c, u64 size)
 {
 	struct btrfs_device *dev = c->fs_info->devices;
@@ -2342,7 +2342,8 @@ static int mode_extent_overlap(struct corrupt *c)
 {
 	int ret = leaf_pairs(c, BTRFS_EXTENT_TREE_OBJECTID, extent_overlap_pair);
 
-	return ret ? ret : finish(c, "last data extent of a leaf grown into the next leaf's first");
+	return ret ? ret : finish(c, "last data extent of a leaf grown into "
+				  "the next leaf's first");
 }
 
 /* The last csum item of prev grows by one sector past the next's start. */
@@ -2387,7 +2388,8 @@ static int mode_csum_overlap(struct corrupt *c)
 {
 	int ret = leaf_pairs(c, BTRFS_CSUM_TREE_OBJECTID, csum_overlap_pair);
 
-	return ret ? ret : finish(c, "last csum item of a leaf grown into the next leaf's first");
+	return ret ? ret : finish(c, "last csum item of a leaf grown into the "
+				  "next leaf's first");
 }
 
 /*
@@ -2418,7 +2420,8 @@ static int mode_dev_extent_overlap(struct corrupt *c)
 {
 	int ret = leaf_pairs(c, BTRFS_DEV_TREE_OBJECTID, dev_overlap_pair);
 
-	return ret ? ret : finish(c, "last device extent of a leaf grown 1 MiB into the next leaf's first");
+	return ret ? ret : finish(c, "last device extent of a leaf grown 1 MiB "
+				  "into the next leaf's first");
 }
 
 /* An extent item where no chunk (no block group) is, with one data ref. */
