@@ -19,7 +19,8 @@
 #   - each damaged copy is reported with the mode's problem id, the exit
 #     status is 1 exactly when an error (not only warnings or notes) is
 #     reported, the JSON is valid, nothing crashes
-#   - whether stock btrfs check notices the damage too is printed as INFO
+#   - whether stock btrfs check notices the damage too is printed as INFO,
+#     and how many of the damaged images it fails at the end
 # Modes named data-* are checked with --check-data-csum.
 
 CHECK_TEST_LIB=1
@@ -27,6 +28,9 @@ CHECK_TEST_LIB=1
 . "$(dirname "${BASH_SOURCE[0]}")/check-clean.sh"
 
 CORRUPT=${CORRUPT:-$TEST_TOP/tests/tools/btrfs-corrupt}
+# Damaged images checked, and how many of them stock check failed.
+CC2_DAMAGED=0
+CC2_STOCK_FOUND=0
 OUR_MKFS=${OUR_MKFS:-$TEST_TOP/mkfs.btrfs}
 
 # cc2_fill MNT: what the modes of set "more" need.
@@ -81,7 +85,7 @@ cc2_chunks_image() {
 # cc2_one IMAGE MODE EXPECT: damage a copy, expect EXPECT.
 cc2_one() {
 	local img=$1 mode=$2 expect=$3 name="check corrupt2: $2"
-	local copy=$TEST_WORKDIR/cc2-$$.img p=$TEST_WORKDIR/cc2-$$ new errors
+	local copy=$TEST_WORKDIR/cc2-$$.img p=$TEST_WORKDIR/cc2-$$ new errors verdict
 	local -a opts=()
 	case "$mode" in data-*) opts=(--check-data-csum) ;; esac
 	cp --sparse=always "$img" "$copy" || { fail "$name" "cannot copy"; return; }
@@ -104,7 +108,10 @@ cc2_one() {
 	else
 		pass "$name ($new)"
 	fi
-	stock_verdict "$name" "${opts[@]}" "$copy"
+	verdict=$(stock_verdict "$name" "${opts[@]}" "$copy")
+	echo "$verdict"
+	CC2_DAMAGED=$((CC2_DAMAGED + 1))
+	[ "${verdict##* }" = 1 ] && CC2_STOCK_FOUND=$((CC2_STOCK_FOUND + 1))
 	rm -f "$copy"
 }
 
@@ -166,6 +173,8 @@ cc2_main() {
 		fail "check corrupt2: more-chunks" "could not build the image"
 	fi
 	rm -f "$img"
+	echo "INFO check corrupt2: stock btrfs check exits 1 on $CC2_STOCK_FOUND of" \
+		"$CC2_DAMAGED damaged images"
 	test_done
 }
 
