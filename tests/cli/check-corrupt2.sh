@@ -7,9 +7,10 @@
 # by tests/tools/btrfs-corrupt (the modes of its sets "more" and
 # "more-dax") on a copy of one of two images:
 #   - "more": our mkfs with 4 KiB nodes, then the kernel writes about 2000
-#     one-sector files (so the subvolume tree has a level-2 root and the
-#     extent and checksum trees several leaves), a nodatacow file and a
-#     reflinked copy of it, a subvolume
+#     one-sector files and deletes every other one of the last ~700 (so
+#     the subvolume tree has a level-2 root, the extent and checksum trees
+#     several leaves, and the last leaves have room), a nodatacow file and
+#     a reflinked copy of it, a subvolume
 #   - "more-dax": our mkfs --dax, nothing written
 #   - "more-chunks": our mkfs with 4 KiB nodes on a sparse 100 GiB file,
 #     then the kernel preallocates 56 GiB (nothing is written: the image
@@ -40,6 +41,9 @@ cc2_fill() {
 	# One process writes ~2000 files of one sector each (not inline).
 	head -c 8M /dev/urandom | (cd "$m/many" && split -b 4000 -a 4 - f) ||
 		return 1
+	# Every other one of the last ~700 goes: their leaves get room for
+	# the items the damage adds.
+	rm -f "$m"/many/fa[cd]?[acegikmoqsuwy]
 	chattr +C "$m/nocow"
 	head -c 65536 /dev/urandom > "$m/nocow/file"
 	cp --reflink=always "$m/nocow/file" "$m/nocow/clone" || return 1

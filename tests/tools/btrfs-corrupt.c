@@ -1701,25 +1701,6 @@ static int slot_for(const struct extent_buffer *eb, const struct btrfs_key *key)
 	return i;
 }
 
-/* A logical address no chunk covers: the first gap, or past the end. */
-static u64 logical_gap(struct corrupt *c, u64 *len)
-{
-	struct btrfs_fs_info *fs = c->fs_info;
-	u32 i;
-
-	for (i = 0; i + 1 < fs->nr_chunks; i++) {
-		u64 end = fs->chunks[i]->logical + fs->chunks[i]->length;
-
-		if (end < fs->chunks[i + 1]->logical) {
-			*len = fs->chunks[i + 1]->logical - end;
-			return end;
-		}
-	}
-	*len = 1ULL << 30;
-	return i < fs->nr_chunks ? fs->chunks[i]->logical +
-				   fs->chunks[i]->length : 1ULL << 30;
-}
-
 /* Inserts an item where 'key' belongs in 'tree' (not in front of a leaf). */
 static int item_place(struct corrupt *c, u64 tree, const struct btrfs_key *key,
 		      u32 size, void **ptr)
@@ -1746,6 +1727,37 @@ static int item_place(struct corrupt *c, u64 tree, const struct btrfs_key *key,
 	}
 	btrfs_path_release(&path);
 	return ret ? ret : item_insert(c, slot, key, size, ptr);
+}
+
+/*
+ * Inserts an item of 'type' at a logical address no chunk covers: the start
+ * of each gap between chunks, then the end of the last chunk, until a leaf
+ * has room.  offset 0: the key offset is the rest of the gap, at most 1 MiB
+ * (a block group's length).
+ */
+static int gap_place(struct corrupt *c, u64 tree, u8 type, u64 offset,
+		     u32 size, void **ptr)
+{
+	struct btrfs_fs_info *fs = c->fs_info;
+	int ret = -ENOENT;
+	u32 i;
+
+	for (i = 0; i < fs->nr_chunks; i++) {
+		u64 start = fs->chunks[i]->logical + fs->chunks[i]->length;
+		u64 end = i + 1 < fs->nr_chunks ? fs->chunks[i + 1]->logical :
+			  start + (1ULL << 30);
+		struct btrfs_key key = { start, type, offset };
+
+		if (end <= start)
+			continue;
+		if (!offset)
+			key.offset = end - start < (1ULL << 20) ? end - start :
+				     1ULL << 20;
+		ret = item_place(c, tree, &key, size, ptr);
+		if (ret != -ENOSPC && ret != -ENOENT)
+			break;
+	}
+	return ret;
 }
 
 /* The extent item of 'bytenr' in the extent tree: its refs, or 0. */
@@ -2253,11 +2265,9 @@ static int mode_bg_gone(struct corrupt *c)
 static int mode_bg_extra(struct corrupt *c)
 {
 	struct btrfs_block_group_item *bi;
-	u64 len, start = logical_gap(c, &len);
-	struct btrfs_key key = { start, BTRFS_BLOCK_GROUP_ITEM_KEY,
-				 len < (1ULL << 20) ? len : 1ULL << 20 };
 	void *p;
-	int ret = item_place(c, BG_TREE(c), &key, sizeof(*bi), &p);
+	int ret = gap_place(c, BG_TREE(c), BTRFS_BLOCK_GROUP_ITEM_KEY, 0,
+			    sizeof(*bi), &p);
 
 	if (ret)
 		return ret;
@@ -2431,11 +2441,9 @@ static int mode_extent_far(struct corrupt *c)
 	struct btrfs_extent_inline_ref *iref;
 	struct btrfs_extent_data_ref *dref;
 	u32 size = sizeof(*ei) + 1 + sizeof(*dref);
-	u64 len, start = logical_gap(c, &len);
-	struct btrfs_key key = { start, BTRFS_EXTENT_ITEM_KEY,
-				 c->fs_info->sb.sectorsize };
 	void *p;
-	int ret = item_place(c, BTRFS_EXTENT_TREE_OBJECTID, &key, size, &p);
+	int ret = gap_place(c, BTRFS_EXTENT_TREE_OBJECTID, BTRFS_EXTENT_ITEM_KEY,
+			    c->fs_info->sb.sectorsize, size, &p);
 
 	if (ret)
 		return ret;
@@ -2491,11 +2499,10 @@ static int mode_extent_as_block(struct corrupt *c)
 /* A keyed shared data ref of no extent, where no chunk is. */
 static int mode_ref_orphan(struct corrupt *c)
 {
-	u64 len, start = logical_gap(c, &len);
-	struct btrfs_key key = { start, BTRFS_SHARED_DATA_REF_KEY, 1ULL << 30 };
 	void *p;
-	int ret = item_place(c, BTRFS_EXTENT_TREE_OBJECTID, &key,
-			     sizeof(struct btrfs_shared_data_ref), &p);
+	int ret = gap_place(c, BTRFS_EXTENT_TREE_OBJECTID,
+			    BTRFS_SHARED_DATA_REF_KEY, 1ULL << 30,
+			    sizeof(struct btrfs_shared_data_ref), &p);
 
 	if (ret)
 		return ret;
