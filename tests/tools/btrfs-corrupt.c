@@ -2373,7 +2373,7 @@ static int csum_overlap_pair(struct corrupt *c, struct extent_buffer *prev,
 		return 0;
 	end = k.offset + (u64)(eb_item_size(prev, (int)eb_nritems(prev) - 1) /
 			       cs) * ss;
-	if (first.offset < end || (first.offset - end) / ss > 8)
+	if (first.offset < end || (first.offset - end) / ss > 32)
 		return 0;
 	n = (u32)((first.offset - end) / ss + 1) * cs;
 	c->eb = eb_copy(prev);
