@@ -132,6 +132,7 @@ cc2_baseline() {
 		return 1
 	fi
 	pass "$name"
+	stock_verdict "$name" --check-data-csum "$2"
 }
 
 # cc2_set NAME IMAGE < MODES: every mode listed on stdin on copies of IMAGE.
