@@ -222,6 +222,7 @@ fsv_fill() {
 # SIMPLE_QUOTA incompat flag: its verdict is 1 throughout, the kernel's own
 # counts on the clean image are what ours are compared with) and the v1
 # free space cache.
+# btrfs-corrupt sets: squota v1cache
 fsc_sets() {
 	if [ ! -x "$QUOTA_SIMPLE" ]; then
 		fail "check fs corrupt: simple quotas" "$QUOTA_SIMPLE not built"

@@ -5,6 +5,7 @@
  *
  *   btrfs-corrupt [--no-csum] IMAGE... MODE
  *   btrfs-corrupt --list [SET]
+ *   btrfs-corrupt --sets
  *
  * It finds the item to change with the engine's reader, changes a private
  * copy of the tree block, recomputes the block's checksum (unless
@@ -21,6 +22,7 @@
 #include <sys/stat.h>
 #include "kernel-shared/ctree.h"
 #include "kernel-shared/csum.h"
+#include "kernel-shared/block-cache.h"
 
 struct corrupt {
 	struct btrfs_fs_info *fs_info;
@@ -868,42 +870,6 @@ static int item_extend(struct corrupt *c, u32 n, u8 **tail)
 }
 
 /*
- * Inserts an item of 'size' zeroed bytes with 'key' at slot 'slot' (after
- * the items before it, whose keys must sort lower); *data points at it.
- */
-static int item_insert(struct corrupt *c, int slot, const struct btrfs_key *key,
-		       u32 size, u8 **item_data)
-{
-	struct extent_buffer *eb = c->eb;
-	u32 nr = eb_nritems(eb), i;
-	u8 *data = eb->data + sizeof(struct btrfs_header);
-	u32 end = nr ? eb_item_offset(eb, nr - 1) :
-		  eb->len - (u32)sizeof(struct btrfs_header);
-	u32 top = slot ? eb_item_offset(eb, slot - 1) :
-		  eb->len - (u32)sizeof(struct btrfs_header);
-	struct btrfs_item *it;
-
-	if (slot < 1 || (u32)slot > nr ||
-	    end < (nr + 1) * sizeof(struct btrfs_item) + size)
-		return -ENOSPC;
-	/* The data of the items from 'slot' on move down to make room. */
-	memmove(data + end - size, data + end, top - end);
-	for (i = slot; i < nr; i++)
-		btrfs_set_raw_item_offset(eb_item(eb, i),
-					  eb_item_offset(eb, i) - size);
-	memmove(eb_item(eb, slot + 1), eb_item(eb, slot),
-		(nr - slot) * sizeof(struct btrfs_item));
-	it = eb_item(eb, slot);
-	btrfs_cpu_key_to_disk(&it->key, key);
-	btrfs_set_raw_item_offset(it, top - size);
-	btrfs_set_raw_item_size(it, size);
-	btrfs_set_header_nritems(eb_header(eb), nr + 1);
-	*item_data = data + top - size;
-	memset(*item_data, 0, size);
-	return 0;
-}
-
-/*
  * The fs modes damage tree 5, or the subvolume BTRFS_CORRUPT_FS_TREE names,
  * from inode BTRFS_CORRUPT_MIN_INO on (0: the first).
  */
@@ -1434,12 +1400,15 @@ static bool is_plain_inline_room(struct corrupt *c,
 					     sizeof(struct btrfs_file_extent_item);
 }
 
+static int item_insert(struct corrupt *c, int slot, const struct btrfs_key *key,
+		       u32 size, void **ptr);
+
 static int mode_fs_inline_mixed(struct corrupt *c)
 {
 	struct btrfs_file_extent_item *fe;
 	u32 ss = c->fs_info->sb.sectorsize;
 	struct btrfs_key key;
-	u8 *data;
+	void *data;
 	int ret = fs_find(c, BTRFS_EXTENT_DATA_KEY, is_plain_inline_room);
 
 	if (ret)
@@ -1450,7 +1419,7 @@ static int mode_fs_inline_mixed(struct corrupt *c)
 	if (ret)
 		return ret;
 	/* A hole: no data, nothing else in the filesystem changes. */
-	fe = (struct btrfs_file_extent_item *)data;
+	fe = data;
 	btrfs_set_file_extent_generation(fe, eb_generation(c->eb));
 	btrfs_set_file_extent_type(fe, BTRFS_FILE_EXTENT_REG);
 	btrfs_set_file_extent_num_bytes(fe, ss);
@@ -1833,6 +1802,1380 @@ static int mode_qgroup_rescan(struct corrupt *c)
 	return quota_status_set(c, BTRFS_QGROUP_STATUS_FLAG_RESCAN, 0);
 }
 
+/* --------------------------------------- more modes: the older problem ids */
+
+/*
+ * These modes damage the image that tests/cli/check-corrupt2.sh makes (set
+ * "more": our mkfs with 4 KiB nodes, then the kernel writes thousands of
+ * small files, so the subvolume, extent and checksum trees have several
+ * leaves and the subvolume tree has a level-2 root), or the DAX-layout
+ * image of the same script (set "more-dax"), or its image of many chunks
+ * (set "more-chunks": the device tree has two leaves).
+ */
+
+/* A leaf copy and, when the leaf is not the root, a copy of its parent. */
+struct leaf_at {
+	struct extent_buffer *parent;
+	int pslot;
+};
+
+static void leaf_at_free(struct leaf_at *at)
+{
+	free(at->parent);
+	at->parent = NULL;
+}
+
+/*
+ * Like item_find(), over items of every type; the parent of the leaf
+ * found is copied into *at when at is not NULL.
+ */
+static int tree_scan(struct corrupt *c, u64 tree, item_pred pred, bool last,
+		     struct leaf_at *at)
+{
+	struct btrfs_key key = { 0, 0, 0 };
+	struct btrfs_root root;
+	struct btrfs_path path;
+	int ret;
+
+	free(c->eb);
+	c->eb = NULL;
+	ret = btrfs_read_root(c->fs_info, tree, &root, NULL);
+	if (ret)
+		return ret;
+	btrfs_path_init(&path);
+	ret = btrfs_search_slot(c->fs_info, &root, &key, &path);
+	while (ret >= 0 && path.nodes[0] &&
+	       path.slots[0] < (int)eb_nritems(path.nodes[0])) {
+		eb_item_key(path.nodes[0], &key, path.slots[0]);
+		if (pred(c, path.nodes[0], path.slots[0], &key)) {
+			free(c->eb);
+			c->eb = eb_copy(path.nodes[0]);
+			c->slot = path.slots[0];
+			c->key = key;
+			if (at) {
+				leaf_at_free(at);
+				if (path.nodes[1]) {
+					at->parent = eb_copy(path.nodes[1]);
+					at->pslot = path.slots[1];
+				}
+			}
+			if (!last || !c->eb)
+				break;
+		}
+		ret = btrfs_next_item(c->fs_info, &path);
+		if (ret > 0)
+			break;
+	}
+	btrfs_path_release(&path);
+	if (ret < 0)
+		return ret;
+	return c->eb ? 0 : -ENOENT;
+}
+
+/* Writes another block copy (a parent) with the same checksum rules. */
+static int block_write_eb(struct corrupt *c, struct extent_buffer *eb)
+{
+	struct extent_buffer *keep = c->eb;
+	int ret;
+
+	c->eb = eb;
+	ret = block_write(c);
+	c->eb = keep;
+	return ret;
+}
+
+/* finish(), and the engine forgets the block: later finds see the change. */
+static int finish_fresh(struct corrupt *c, const char *what)
+{
+	int ret = finish(c, what);
+
+	if (!ret)
+		block_cache_forget(&c->fs_info->cache, c->eb->start);
+	return ret;
+}
+
+/* Is the leaf the root of its tree (no parent key to keep in step)? */
+static bool leaf_is_root(struct corrupt *c, u64 tree)
+{
+	struct btrfs_root root;
+
+	return !btrfs_read_root(c->fs_info, tree, &root, NULL) &&
+	       root.bytenr == c->eb->start;
+}
+
+/* Inserts an item at 'slot' of c->eb, zeroed; *ptr: its data. */
+static int item_insert(struct corrupt *c, int slot, const struct btrfs_key *key,
+		       u32 size, void **ptr)
+{
+	struct extent_buffer *eb = c->eb;
+	u32 nr = eb_nritems(eb), i;
+	u32 data_size = btrfs_leaf_data_size(eb->len);
+	u32 top = slot > 0 ? eb_item_offset(eb, slot - 1) : data_size;
+	u32 end = nr ? eb_item_offset(eb, (int)nr - 1) : data_size;
+	u8 *data = eb->data + sizeof(struct btrfs_header);
+	struct btrfs_item *it;
+
+	if (slot < 0 || (u32)slot > nr)
+		return -EINVAL;
+	if (end < (nr + 1) * sizeof(struct btrfs_item) + size)
+		return -ENOSPC;
+	/* The data of the items from 'slot' on sit below 'top': move them. */
+	memmove(data + end - size, data + end, top - end);
+	for (i = slot; i < nr; i++)
+		btrfs_set_raw_item_offset(eb_item(eb, (int)i),
+					  eb_item_offset(eb, (int)i) - size);
+	memmove(eb_item(eb, slot + 1), eb_item(eb, slot),
+		(nr - slot) * sizeof(struct btrfs_item));
+	it = eb_item(eb, slot);
+	btrfs_cpu_key_to_disk(&it->key, key);
+	btrfs_set_raw_item_offset(it, top - size);
+	btrfs_set_raw_item_size(it, size);
+	btrfs_set_header_nritems(eb_header(eb), nr + 1);
+	*ptr = data + top - size;
+	memset(*ptr, 0, size);
+	c->slot = slot;
+	c->key = *key;
+	return 0;
+}
+
+/* Shrinks item c->slot to 'size' bytes, keeping its first bytes. */
+static int item_shrink(struct corrupt *c, u32 size)
+{
+	struct extent_buffer *eb = c->eb;
+	u32 nr = eb_nritems(eb), old = eb_item_size(eb, c->slot);
+	u32 off = eb_item_offset(eb, c->slot), end = eb_item_offset(eb, nr - 1);
+	u8 *data = eb->data + sizeof(struct btrfs_header);
+	u32 n = old - size, i;
+
+	if (size > old)
+		return -EINVAL;
+	/* The kept bytes move up to the item's end, and the items after. */
+	memmove(data + off + n, data + off, size);
+	memmove(data + end + n, data + end, off - end);
+	for (i = c->slot; i < nr; i++)
+		btrfs_set_raw_item_offset(eb_item(eb, (int)i),
+					  eb_item_offset(eb, (int)i) + n);
+	btrfs_set_raw_item_size(eb_item(eb, c->slot), size);
+	return 0;
+}
+
+/* Deletes c->slot, whatever the slot (the leaf has two items or more). */
+static void item_remove_raw(struct corrupt *c)
+{
+	struct extent_buffer *eb = c->eb;
+	u32 nr = eb_nritems(eb), size = eb_item_size(eb, c->slot);
+	u32 off = eb_item_offset(eb, c->slot), end = eb_item_offset(eb, nr - 1);
+	u8 *data = eb->data + sizeof(struct btrfs_header);
+	u32 i;
+
+	memmove(data + end + size, data + end, off - end);
+	for (i = c->slot + 1; i < nr; i++)
+		btrfs_set_raw_item_offset(eb_item(eb, (int)i),
+					  eb_item_offset(eb, (int)i) + size);
+	memmove(eb_item(eb, c->slot), eb_item(eb, c->slot + 1),
+		(nr - c->slot - 1) * sizeof(struct btrfs_item));
+	btrfs_set_header_nritems(eb_header(eb), nr - 1);
+}
+
+/* Deletes c->slot; slot 0 only when the leaf is the root of 'tree'. */
+static int item_remove(struct corrupt *c, u64 tree)
+{
+	if (eb_nritems(c->eb) < 2 || (c->slot == 0 && !leaf_is_root(c, tree)))
+		return -ENOENT;
+	item_remove_raw(c);
+	return 0;
+}
+
+/* The slot where 'key' belongs in c->eb. */
+static int slot_for(const struct extent_buffer *eb, const struct btrfs_key *key)
+{
+	int i, nr = (int)eb_nritems(eb);
+
+	for (i = 0; i < nr; i++) {
+		struct btrfs_key k;
+
+		eb_item_key(eb, &k, i);
+		if (btrfs_comp_keys(&k, key) > 0)
+			break;
+	}
+	return i;
+}
+
+/* Inserts an item where 'key' belongs in 'tree' (not in front of a leaf). */
+static int item_place(struct corrupt *c, u64 tree, const struct btrfs_key *key,
+		      u32 size, void **ptr)
+{
+	struct btrfs_root root;
+	struct btrfs_path path;
+	int ret = btrfs_read_root(c->fs_info, tree, &root, NULL), slot = 0;
+
+	free(c->eb);
+	c->eb = NULL;
+	if (ret)
+		return ret;
+	btrfs_path_init(&path);
+	ret = btrfs_search_slot(c->fs_info, &root, key, &path);
+	if (ret == 0)
+		ret = -EEXIST;
+	else if (ret > 0 && path.nodes[0] &&
+		 (path.slots[0] > 0 || !path.nodes[1])) {
+		c->eb = eb_copy(path.nodes[0]);
+		slot = path.slots[0];
+		ret = c->eb ? 0 : -ENOMEM;
+	} else if (ret > 0) {
+		ret = -ENOENT;
+	}
+	btrfs_path_release(&path);
+	return ret ? ret : item_insert(c, slot, key, size, ptr);
+}
+
+/*
+ * Inserts an item of 'type' at a logical address no chunk covers: the start
+ * of each gap between chunks, then the end of the last chunk, until a leaf
+ * has room.  offset 0: the key offset is the rest of the gap, at most 1 MiB
+ * (a block group's length).
+ */
+static int gap_place(struct corrupt *c, u64 tree, u8 type, u64 offset,
+		     u32 size, void **ptr)
+{
+	struct btrfs_fs_info *fs = c->fs_info;
+	int ret = -ENOENT;
+	u32 i;
+
+	for (i = 0; i < fs->nr_chunks; i++) {
+		u64 start = fs->chunks[i]->logical + fs->chunks[i]->length;
+		u64 end = i + 1 < fs->nr_chunks ? fs->chunks[i + 1]->logical :
+			  start + (1ULL << 30);
+		struct btrfs_key key = { start, type, offset };
+
+		if (end <= start)
+			continue;
+		if (!offset)
+			key.offset = end - start < (1ULL << 20) ? end - start :
+				     1ULL << 20;
+		ret = item_place(c, tree, &key, size, ptr);
+		if (ret != -ENOSPC && ret != -ENOENT)
+			break;
+	}
+	return ret;
+}
+
+/* The extent item of 'bytenr' in the extent tree: its refs, or 0. */
+static u64 extent_refs_at(struct corrupt *c, u64 bytenr)
+{
+	struct btrfs_key key = { bytenr, BTRFS_EXTENT_ITEM_KEY, 0 };
+	struct btrfs_root root;
+	struct btrfs_path path;
+	u64 refs = 0;
+	int ret;
+
+	if (btrfs_read_root(c->fs_info, BTRFS_EXTENT_TREE_OBJECTID, &root, NULL))
+		return 0;
+	btrfs_path_init(&path);
+	ret = btrfs_search_first(c->fs_info, &root, &key, &path);
+	if (ret == 0) {
+		eb_item_key(path.nodes[0], &key, path.slots[0]);
+		if (key.objectid == bytenr && key.type == BTRFS_EXTENT_ITEM_KEY)
+			refs = btrfs_extent_refs(eb_item_ptr(path.nodes[0],
+							     path.slots[0]));
+	}
+	btrfs_path_release(&path);
+	return refs;
+}
+
+static void sb_zero(struct btrfs_super_block *sb)
+{
+	memset(sb, 0, sizeof(*sb));
+}
+
+/* A copy of another filesystem: its fsid everywhere it is named. */
+static void sb_other_fsid(struct btrfs_super_block *sb)
+{
+	sb->fsid[0] ^= 0x5a;
+	sb->dev_item.fsid[0] ^= 0x5a;
+}
+
+/* A copy the last transaction did not reach. */
+static void sb_older(struct btrfs_super_block *sb)
+{
+	u64 gen = btrfs_super_generation(sb) - 1;
+
+	btrfs_set_super_generation(sb, gen);
+	if (btrfs_super_chunk_root_generation(sb) > gen)
+		btrfs_set_super_chunk_root_generation(sb, gen);
+}
+
+static void sb_total_shrink(struct btrfs_super_block *sb)
+{
+	btrfs_set_super_total_bytes(sb, btrfs_super_total_bytes(sb) - (1ULL << 20));
+}
+
+static void sb_dev_uuid(struct btrfs_super_block *sb)
+{
+	sb->dev_item.uuid[0] ^= 0x5a;
+}
+
+static void sb_fst_invalid(struct btrfs_super_block *sb)
+{
+	btrfs_set_super_compat_ro_flags(sb, btrfs_super_compat_ro_flags(sb) &
+		~(u64)BTRFS_FEATURE_COMPAT_RO_FREE_SPACE_TREE_VALID);
+}
+
+/* The first chunk of the superblock's system chunk array: METADATA too. */
+static void sb_sys_chunk_type(struct btrfs_super_block *sb)
+{
+	struct btrfs_chunk *chunk = (struct btrfs_chunk *)(sb->sys_chunk_array +
+					sizeof(struct btrfs_disk_key));
+
+	btrfs_set_chunk_type(chunk, btrfs_chunk_type(chunk) |
+			     BTRFS_BLOCK_GROUP_METADATA);
+}
+
+static int super_mode(struct corrupt *c, void (*fn)(struct btrfs_super_block *),
+		      int mirror, const char *what)
+{
+	int ret = super_modify(c, fn, mirror);
+
+	if (!ret)
+		printf("%s\n", what);
+	return ret;
+}
+
+static int mode_super_missing(struct corrupt *c)
+{
+	bool no_csum = c->no_csum;
+	int ret;
+
+	c->no_csum = true;
+	ret = super_mode(c, sb_zero, 1, "superblock copy 1 zeroed");
+	c->no_csum = no_csum;
+	return ret;
+}
+
+static int mode_super_fsid(struct corrupt *c)
+{
+	return super_mode(c, sb_other_fsid, 1,
+			  "superblock copy 1: fsid of another filesystem");
+}
+
+static int mode_super_older(struct corrupt *c)
+{
+	return super_mode(c, sb_older, 1, "superblock copy 1: generation - 1");
+}
+
+static int mode_super_total(struct corrupt *c)
+{
+	return super_mode(c, sb_total_shrink, -1,
+			  "superblocks: total_bytes - 1 MiB");
+}
+
+static int mode_super_dev_uuid(struct corrupt *c)
+{
+	return super_mode(c, sb_dev_uuid, -1,
+			  "superblocks: device uuid of the dev_item changed");
+}
+
+static int mode_fst_not_valid(struct corrupt *c)
+{
+	return super_mode(c, sb_fst_invalid, -1,
+			  "superblocks: FREE_SPACE_TREE_VALID cleared");
+}
+
+static int mode_sys_chunk(struct corrupt *c)
+{
+	return super_mode(c, sb_sys_chunk_type, -1, "superblocks: first system "
+			  "chunk of the array typed METADATA too");
+}
+
+/* A device item for devid 2, as a device add that stopped half way. */
+static int mode_dev_item_extra(struct corrupt *c)
+{
+	struct btrfs_dev_item *di;
+	struct btrfs_key key = { BTRFS_DEV_ITEMS_OBJECTID, BTRFS_DEV_ITEM_KEY, 2 };
+	void *p;
+	int ret = item_find(c, BTRFS_CHUNK_TREE_OBJECTID, BTRFS_DEV_ITEM_KEY,
+			    NULL, true);
+
+	if (ret)
+		return ret;
+	if (c->key.offset >= 2)
+		return -ENOENT;
+	ret = item_insert(c, c->slot + 1, &key, sizeof(*di), &p);
+	if (ret)
+		return ret;
+	di = p;
+	memcpy(di, eb_item_ptr(c->eb, c->slot - 1), sizeof(*di));
+	btrfs_set_device_id(di, 2);
+	btrfs_set_device_bytes_used(di, 0);
+	di->uuid[0] ^= 0x5a;
+	return finish(c, "device item for devid 2 added");
+}
+
+/* The (first) image file is cut to 'size' bytes, as a shrunk partition. */
+static int device_cut(struct corrupt *c, u64 size)
+{
+	struct btrfs_device *dev = c->fs_info->devices;
+
+	if (!dev || truncate(dev->path, (off_t)size))
+		return dev ? -errno : -ENOENT;
+	printf("%s truncated to %llu bytes\n", dev->path,
+	       (unsigned long long)size);
+	return 0;
+}
+
+static int mode_device_shrink(struct corrupt *c)
+{
+	return device_cut(c, c->fs_info->devices->size - (1ULL << 20));
+}
+
+static bool is_dev_extent(struct corrupt *c, const struct extent_buffer *eb,
+			  int slot, const struct btrfs_key *key)
+{
+	return key->type == BTRFS_DEV_EXTENT_KEY;
+}
+
+/* The end of the last device extent of device 1. */
+static int dev_extents_end(struct corrupt *c, u64 *end)
+{
+	int ret = tree_scan(c, BTRFS_DEV_TREE_OBJECTID, is_dev_extent, true, NULL);
+
+	if (ret)
+		return ret;
+	*end = c->key.offset +
+	       btrfs_dev_extent_length(eb_item_ptr(c->eb, c->slot));
+	return 0;
+}
+
+/* A device extent of no chunk, as a chunk removal would leave behind. */
+static int mode_dev_extent_orphan(struct corrupt *c)
+{
+	struct btrfs_dev_extent *de;
+	struct btrfs_key key;
+	void *p;
+	u64 end;
+	int ret = dev_extents_end(c, &end);
+
+	if (ret)
+		return ret;
+	key = (struct btrfs_key){ c->key.objectid, BTRFS_DEV_EXTENT_KEY, end };
+	if (end + (1ULL << 20) > c->fs_info->devices->size)
+		return -ENOENT;
+	ret = item_insert(c, c->slot + 1, &key, sizeof(*de), &p);
+	if (ret)
+		return ret;
+	de = p;
+	memcpy(de, eb_item_ptr(c->eb, c->slot - 1), sizeof(*de));
+	btrfs_set_dev_extent_chunk_offset(de, 1ULL << 40);
+	btrfs_set_dev_extent_length(de, 1ULL << 20);
+	return finish(c, "device extent of no chunk added after the last one");
+}
+
+/* The device item says the device ends inside its last device extent. */
+static int mode_dev_item_small(struct corrupt *c)
+{
+	struct btrfs_dev_item *di;
+	u64 end;
+	int ret = dev_extents_end(c, &end);
+
+	free(c->eb);
+	c->eb = NULL;
+	if (!ret)
+		ret = item_find(c, BTRFS_CHUNK_TREE_OBJECTID, BTRFS_DEV_ITEM_KEY,
+				NULL, false);
+	if (ret)
+		return ret;
+	di = item_ptr(c);
+	btrfs_set_device_total_bytes(di, end - (1ULL << 20));
+	if (btrfs_device_bytes_used(di) > end - (1ULL << 20))
+		return -ENOENT;
+	return finish(c, "device item total_bytes inside the last device extent");
+}
+
+static bool is_data_chunk(struct corrupt *c, const struct extent_buffer *eb,
+			  int slot, const struct btrfs_key *key)
+{
+	struct btrfs_chunk *ch = eb_item_ptr(eb, slot);
+
+	return btrfs_chunk_type(ch) & BTRFS_BLOCK_GROUP_DATA;
+}
+
+static int mode_stripe_devid(struct corrupt *c)
+{
+	struct btrfs_chunk *ch;
+	int ret = item_find(c, BTRFS_CHUNK_TREE_OBJECTID, BTRFS_CHUNK_ITEM_KEY,
+			    is_data_chunk, true);
+
+	if (ret)
+		return ret;
+	ch = item_ptr(c);
+	btrfs_set_stripe_devid(btrfs_chunk_stripe(ch, 0), 7);
+	return finish(c, "last data chunk: stripe 0 on devid 7");
+}
+
+/* Root items: the data relocation tree's, a tree no mount needs. */
+static bool is_reloc_root(struct corrupt *c, const struct extent_buffer *eb,
+			  int slot, const struct btrfs_key *key)
+{
+	return key->objectid == BTRFS_DATA_RELOC_TREE_OBJECTID;
+}
+
+static bool is_uuid_root(struct corrupt *c, const struct extent_buffer *eb,
+			 int slot, const struct btrfs_key *key)
+{
+	return key->objectid == BTRFS_UUID_TREE_OBJECTID;
+}
+
+/* The root item of the uuid tree (the kernel's) lost its last update. */
+static int mode_root_gen_old(struct corrupt *c)
+{
+	struct btrfs_root_item *ri;
+	int ret = item_find(c, BTRFS_ROOT_TREE_OBJECTID, BTRFS_ROOT_ITEM_KEY,
+			    is_uuid_root, false);
+
+	if (ret)
+		return ret;
+	ri = item_ptr(c);
+	if (btrfs_root_generation(ri) < 2)
+		return -ENOENT;
+	btrfs_set_root_generation(ri, btrfs_root_generation(ri) - 1);
+	return finish(c, "uuid tree root item generation - 1");
+}
+
+static int mode_root_gen_new(struct corrupt *c)
+{
+	struct btrfs_root_item *ri;
+	int ret = item_find(c, BTRFS_ROOT_TREE_OBJECTID, BTRFS_ROOT_ITEM_KEY,
+			    is_reloc_root, false);
+
+	if (ret)
+		return ret;
+	ri = item_ptr(c);
+	btrfs_set_root_generation(ri, c->fs_info->sb.generation + 1);
+	return finish(c, "data relocation root item generation = super + 1");
+}
+
+static bool is_extent_root(struct corrupt *c, const struct extent_buffer *eb,
+			   int slot, const struct btrfs_key *key)
+{
+	return key->objectid == BTRFS_EXTENT_TREE_OBJECTID &&
+	       key->type == BTRFS_ROOT_ITEM_KEY;
+}
+
+/*
+ * Deletes the extent tree's root item, the first key of the root tree; the
+ * key of that leaf in its parent follows when the parent is the root.
+ */
+static int mode_root_item_gone(struct corrupt *c)
+{
+	struct leaf_at at = { NULL, 0 };
+	struct btrfs_key first;
+	int ret = tree_scan(c, BTRFS_ROOT_TREE_OBJECTID, is_extent_root, false,
+			    &at);
+
+	if (!ret && at.parent && c->slot == 0) {
+		if (at.parent->start != c->fs_info->tree_root.bytenr ||
+		    eb_nritems(c->eb) < 2) {
+			ret = -ENOENT;
+		} else {
+			item_remove_raw(c);
+			eb_item_key(c->eb, &first, 0);
+			btrfs_cpu_key_to_disk(&eb_key_ptr(at.parent, at.pslot)->key,
+					      &first);
+			ret = block_write_eb(c, at.parent);
+		}
+	} else if (!ret) {
+		ret = item_remove(c, BTRFS_ROOT_TREE_OBJECTID);
+	}
+	leaf_at_free(&at);
+	return ret ? ret : finish(c, "extent tree root item deleted");
+}
+
+/* The data relocation tree's root item names the uuid tree's root block. */
+static int mode_root_shared(struct corrupt *c)
+{
+	struct btrfs_root_item *ri;
+	struct btrfs_root other;
+	int ret = btrfs_read_root(c->fs_info, BTRFS_UUID_TREE_OBJECTID, &other,
+				  NULL);
+
+	if (!ret)
+		ret = item_find(c, BTRFS_ROOT_TREE_OBJECTID, BTRFS_ROOT_ITEM_KEY,
+				is_reloc_root, false);
+	if (ret)
+		return ret;
+	ri = item_ptr(c);
+	btrfs_set_root_bytenr(ri, other.bytenr);
+	btrfs_set_root_generation(ri, other.generation);
+	btrfs_set_root_level(ri, other.level);
+	return finish(c, "data relocation root item points to the uuid tree's root");
+}
+
+/*
+ * The uuid tree's root block and its root item: generation super + 1, as
+ * if a transaction the superblock never recorded had written them.
+ */
+static int mode_leaf_gen_new(struct corrupt *c)
+{
+	u64 gen = c->fs_info->sb.generation + 1, bytenr;
+	struct extent_buffer *eb, *copy;
+	int ret = item_find(c, BTRFS_ROOT_TREE_OBJECTID, BTRFS_ROOT_ITEM_KEY,
+			    is_uuid_root, false);
+
+	if (ret)
+		return ret;
+	bytenr = btrfs_root_bytenr(item_ptr(c));
+	btrfs_set_root_generation(item_ptr(c), gen);
+	ret = finish_fresh(c, "uuid tree root item generation super + 1");
+	if (!ret)
+		ret = tree_block_read(c->fs_info, bytenr, NULL, &eb);
+	if (ret)
+		return ret;
+	copy = eb_copy(eb);
+	extent_buffer_put(eb);
+	if (!copy)
+		return -ENOMEM;
+	btrfs_set_header_generation(eb_header(copy), gen);
+	ret = block_write_eb(c, copy);
+	if (!ret)
+		printf("block %llu: generation super + 1\n",
+		       (unsigned long long)bytenr);
+	free(copy);
+	return ret;
+}
+
+/*
+ * One leaf reached from two nodes.  Of two neighbouring children A and B
+ * of a level-2 root, A gets a last pointer to B's first leaf, whose key
+ * sorts after every key of A; or, when A is full, B gets a first pointer
+ * to A's last leaf and the root's key of B becomes that leaf's first key.
+ * Every node stays sorted and every pointer's key is its block's first.
+ */
+static int mode_leaf_twice(struct corrupt *c)
+{
+	struct extent_buffer *r = NULL, *a = NULL, *b = NULL, *copy = NULL;
+	struct btrfs_root root;
+	struct btrfs_key kx;
+	u32 na, nb, max;
+	int nr = 0, ret = btrfs_read_root(c->fs_info, BTRFS_FS_TREE_OBJECTID,
+					  &root, NULL);
+
+	if (!ret)
+		ret = tree_block_read(c->fs_info, root.bytenr, NULL, &r);
+	if (!ret && (eb_level(r) < 2 || eb_nritems(r) < 2))
+		ret = -ENOENT;
+	if (!ret) {
+		nr = (int)eb_nritems(r);
+		ret = tree_block_read(c->fs_info, eb_node_blockptr(r, nr - 2),
+				      NULL, &a);
+	}
+	if (!ret)
+		ret = tree_block_read(c->fs_info, eb_node_blockptr(r, nr - 1),
+				      NULL, &b);
+	if (ret)
+		goto out;
+	na = eb_nritems(a);
+	nb = eb_nritems(b);
+	max = btrfs_node_ptrs_max(a->len);
+	if (na < max) {
+		copy = eb_copy(a);
+		if (copy) {
+			memcpy(eb_key_ptr(copy, (int)na), eb_key_ptr(b, 0),
+			       sizeof(struct btrfs_key_ptr));
+			btrfs_set_header_nritems(eb_header(copy), na + 1);
+			ret = block_write_eb(c, copy);
+		}
+	} else if (nb < max) {
+		copy = eb_copy(b);
+		if (copy) {
+			memmove(eb_key_ptr(copy, 1), eb_key_ptr(copy, 0),
+				nb * sizeof(struct btrfs_key_ptr));
+			memcpy(eb_key_ptr(copy, 0), eb_key_ptr(a, (int)na - 1),
+			       sizeof(struct btrfs_key_ptr));
+			btrfs_set_header_nritems(eb_header(copy), nb + 1);
+			ret = block_write_eb(c, copy);
+			free(copy);
+			copy = ret ? NULL : eb_copy(r);
+			eb_node_key(a, &kx, (int)na - 1);
+			if (copy) {
+				btrfs_cpu_key_to_disk(&eb_key_ptr(copy, nr - 1)->key,
+						      &kx);
+				ret = block_write_eb(c, copy);
+			}
+		}
+	} else {
+		ret = -ENOSPC;
+		goto out;
+	}
+	if (!copy && !ret)
+		ret = -ENOMEM;
+	if (!ret)
+		printf("nodes %llu and %llu: both point to one leaf\n",
+		       (unsigned long long)a->start, (unsigned long long)b->start);
+	free(copy);
+out:
+	extent_buffer_put(r);
+	extent_buffer_put(a);
+	extent_buffer_put(b);
+	return ret;
+}
+
+/* A dev extent item copied into the root tree, after the dev tree's root item. */
+static int mode_item_wrong_tree(struct corrupt *c)
+{
+	struct btrfs_key key;
+	struct btrfs_dev_extent de;
+	void *p;
+	int ret = item_find(c, BTRFS_DEV_TREE_OBJECTID, BTRFS_DEV_EXTENT_KEY,
+			    NULL, false);
+
+	if (ret)
+		return ret;
+	memcpy(&de, item_ptr(c), sizeof(de));
+	key = (struct btrfs_key){ BTRFS_DEV_TREE_OBJECTID, BTRFS_DEV_EXTENT_KEY,
+				  c->key.offset };
+	free(c->eb);
+	c->eb = NULL;
+	ret = item_find(c, BTRFS_ROOT_TREE_OBJECTID, BTRFS_ROOT_ITEM_KEY, NULL,
+			false);
+	if (ret)
+		return ret;
+	ret = item_insert(c, slot_for(c->eb, &key), &key, sizeof(de), &p);
+	if (ret)
+		return ret;
+	memcpy(p, &de, sizeof(de));
+	return finish(c, "a device extent item copied into the root tree");
+}
+
+static bool is_data_bg_item(struct corrupt *c, const struct extent_buffer *eb,
+			    int slot, const struct btrfs_key *key)
+{
+	return key->type == BTRFS_BLOCK_GROUP_ITEM_KEY && slot > 0 &&
+	       is_data_bg(c, eb, slot, key);
+}
+
+static int mode_bg_gone(struct corrupt *c)
+{
+	int ret = tree_scan(c, BG_TREE(c), is_data_bg_item, true, NULL);
+
+	if (!ret)
+		ret = item_remove(c, BG_TREE(c));
+	return ret ? ret : finish(c, "last data block group item deleted");
+}
+
+static int mode_bg_extra(struct corrupt *c)
+{
+	struct btrfs_block_group_item *bi;
+	void *p;
+	int ret = gap_place(c, BG_TREE(c), BTRFS_BLOCK_GROUP_ITEM_KEY, 0,
+			    sizeof(*bi), &p);
+
+	if (ret)
+		return ret;
+	bi = p;
+	btrfs_set_block_group_flags(bi, BTRFS_BLOCK_GROUP_DATA);
+	btrfs_set_block_group_chunk_objectid(bi, BTRFS_FIRST_CHUNK_TREE_OBJECTID);
+	return finish(c, "block group item of no chunk added");
+}
+
+/*
+ * Calls fn on each pair of neighbouring leaves of 'tree' until it returns
+ * non-zero; fn gets copies it may change and write.
+ */
+static int leaf_pairs(struct corrupt *c, u64 tree,
+		      int (*fn)(struct corrupt *c, struct extent_buffer *prev,
+				struct extent_buffer *next, struct leaf_at *at))
+{
+	struct btrfs_key key = { 0, 0, 0 };
+	struct extent_buffer *prev = NULL;
+	struct btrfs_root root;
+	struct btrfs_path path;
+	int ret = btrfs_read_root(c->fs_info, tree, &root, NULL), done = 0;
+
+	if (ret)
+		return ret;
+	btrfs_path_init(&path);
+	ret = btrfs_search_slot(c->fs_info, &root, &key, &path);
+	while (ret >= 0 && !done && path.nodes[0]) {
+		if (path.slots[0] == 0 && prev) {
+			struct extent_buffer *next = eb_copy(path.nodes[0]);
+			struct leaf_at at = { NULL, path.slots[1] };
+
+			at.parent = path.nodes[1] ? eb_copy(path.nodes[1]) : NULL;
+			done = next && at.parent ? fn(c, prev, next, &at) : -ENOMEM;
+			free(next);
+			leaf_at_free(&at);
+		}
+		if (path.slots[0] == (int)eb_nritems(path.nodes[0]) - 1) {
+			free(prev);
+			prev = eb_copy(path.nodes[0]);
+		}
+		ret = btrfs_next_item(c->fs_info, &path);
+		if (ret > 0)
+			break;
+	}
+	free(prev);
+	btrfs_path_release(&path);
+	if (ret < 0)
+		return ret;
+	return done < 0 ? done : done ? 0 : -ENOENT;
+}
+
+/* The last data extent item of prev grows into the first extent of next. */
+static int extent_overlap_pair(struct corrupt *c, struct extent_buffer *prev,
+			       struct extent_buffer *next, struct leaf_at *at)
+{
+	struct btrfs_key k, first;
+	int i;
+
+	eb_item_key(next, &first, 0);
+	if (first.type != BTRFS_EXTENT_ITEM_KEY &&
+	    first.type != BTRFS_METADATA_ITEM_KEY)
+		return 0;
+	for (i = (int)eb_nritems(prev) - 1; i >= 0; i--) {
+		eb_item_key(prev, &k, i);
+		if (k.type == BTRFS_EXTENT_ITEM_KEY ||
+		    k.type == BTRFS_METADATA_ITEM_KEY)
+			break;
+	}
+	if (i < 0 || k.type != BTRFS_EXTENT_ITEM_KEY ||
+	    !is_data_extent(c, prev, i, &k))
+		return 0;
+	btrfs_set_disk_key_offset(&eb_item(prev, i)->key, first.objectid -
+				  k.objectid + c->fs_info->sb.sectorsize);
+	c->eb = eb_copy(prev);
+	c->slot = i;
+	c->key = k;
+	return c->eb ? 1 : -ENOMEM;
+}
+
+static int mode_extent_overlap(struct corrupt *c)
+{
+	int ret = leaf_pairs(c, BTRFS_EXTENT_TREE_OBJECTID, extent_overlap_pair);
+
+	return ret ? ret : finish(c, "last data extent of a leaf grown into "
+				  "the next leaf's first");
+}
+
+/* The last csum item of prev grows by one sector past the next's start. */
+static int csum_overlap_pair(struct corrupt *c, struct extent_buffer *prev,
+			     struct extent_buffer *next, struct leaf_at *at)
+{
+	u32 cs = c->fs_info->sb.csum_size, ss = c->fs_info->sb.sectorsize;
+	struct btrfs_key k, first;
+	u64 end;
+	u32 n;
+	u8 *tail;
+	int ret;
+
+	eb_item_key(next, &first, 0);
+	eb_item_key(prev, &k, (int)eb_nritems(prev) - 1);
+	if (first.type != BTRFS_EXTENT_CSUM_KEY || k.type != BTRFS_EXTENT_CSUM_KEY)
+		return 0;
+	end = k.offset + (u64)(eb_item_size(prev, (int)eb_nritems(prev) - 1) /
+			       cs) * ss;
+	if (first.offset < end || (first.offset - end) / ss > 32)
+		return 0;
+	n = (u32)((first.offset - end) / ss + 1) * cs;
+	c->eb = eb_copy(prev);
+	if (!c->eb)
+		return -ENOMEM;
+	c->slot = (int)eb_nritems(prev) - 1;
+	c->key = k;
+	ret = item_extend(c, n, &tail);
+	if (ret == -ENOSPC) {
+		free(c->eb);
+		c->eb = NULL;
+		return 0;
+	}
+	if (ret)
+		return ret;
+	/* The checksums of the next item's first sectors, as a copy would. */
+	memcpy(tail + n - cs, eb_item_ptr(next, 0), cs);
+	return 1;
+}
+
+static int mode_csum_overlap(struct corrupt *c)
+{
+	int ret = leaf_pairs(c, BTRFS_CSUM_TREE_OBJECTID, csum_overlap_pair);
+
+	return ret ? ret : finish(c, "last csum item of a leaf grown into the "
+				  "next leaf's first");
+}
+
+/*
+ * The last device extent of a leaf grows 1 MiB into the first of the next
+ * leaf, of the same device (the verifier would refuse an overlap inside one
+ * leaf).
+ */
+static int dev_overlap_pair(struct corrupt *c, struct extent_buffer *prev,
+			    struct extent_buffer *next, struct leaf_at *at)
+{
+	struct btrfs_key k, first;
+	int last = (int)eb_nritems(prev) - 1;
+
+	eb_item_key(next, &first, 0);
+	eb_item_key(prev, &k, last);
+	if (first.type != BTRFS_DEV_EXTENT_KEY || k.type != BTRFS_DEV_EXTENT_KEY ||
+	    first.objectid != k.objectid)
+		return 0;
+	btrfs_set_dev_extent_length(eb_item_ptr(prev, last),
+				    first.offset - k.offset + (1ULL << 20));
+	c->eb = eb_copy(prev);
+	c->slot = last;
+	c->key = k;
+	return c->eb ? 1 : -ENOMEM;
+}
+
+static int mode_dev_extent_overlap(struct corrupt *c)
+{
+	int ret = leaf_pairs(c, BTRFS_DEV_TREE_OBJECTID, dev_overlap_pair);
+
+	return ret ? ret : finish(c, "last device extent of a leaf grown 1 MiB "
+				  "into the next leaf's first");
+}
+
+/* An extent item where no chunk (no block group) is, with one data ref. */
+static int mode_extent_far(struct corrupt *c)
+{
+	struct btrfs_extent_item *ei;
+	struct btrfs_extent_inline_ref *iref;
+	struct btrfs_extent_data_ref *dref;
+	u32 size = sizeof(*ei) + 1 + sizeof(*dref);
+	void *p;
+	int ret = gap_place(c, BTRFS_EXTENT_TREE_OBJECTID, BTRFS_EXTENT_ITEM_KEY,
+			    c->fs_info->sb.sectorsize, size, &p);
+
+	if (ret)
+		return ret;
+	ei = p;
+	btrfs_set_extent_refs(ei, 1);
+	btrfs_set_extent_generation(ei, c->fs_info->sb.generation);
+	btrfs_set_extent_flags(ei, BTRFS_EXTENT_FLAG_DATA);
+	iref = (void *)(ei + 1);
+	btrfs_set_extent_inline_ref_type(iref, BTRFS_EXTENT_DATA_REF_KEY);
+	dref = (void *)((u8 *)iref + 1);
+	btrfs_set_extent_data_ref_root(dref, BTRFS_FS_TREE_OBJECTID);
+	btrfs_set_extent_data_ref_objectid(dref, BTRFS_FIRST_FREE_OBJECTID);
+	btrfs_set_extent_data_ref_count(dref, 1);
+	return finish(c, "data extent item added where no chunk is");
+}
+
+/* A data extent of one sector, with one inline data ref, refs 1. */
+static bool is_small_data_extent(struct corrupt *c, const struct extent_buffer *eb,
+				 int slot, const struct btrfs_key *key)
+{
+	return key->type == BTRFS_EXTENT_ITEM_KEY &&
+	       key->offset == c->fs_info->sb.sectorsize &&
+	       has_inline_data_ref(c, eb, slot, key) &&
+	       eb_item_size(eb, slot) == sizeof(struct btrfs_extent_item) + 1 +
+					 sizeof(struct btrfs_extent_data_ref) &&
+	       btrfs_extent_refs(eb_item_ptr(eb, slot)) == 1;
+}
+
+/* A data extent rewritten as the skinny extent item of a level-0 tree block. */
+static int mode_extent_as_block(struct corrupt *c)
+{
+	struct btrfs_extent_item *ei;
+	struct btrfs_extent_inline_ref *iref;
+	int ret = tree_scan(c, BTRFS_EXTENT_TREE_OBJECTID, is_small_data_extent,
+			    false, NULL);
+
+	if (ret)
+		return ret;
+	ret = item_shrink(c, sizeof(*ei) + sizeof(*iref));
+	if (ret)
+		return ret;
+	ei = item_ptr(c);
+	btrfs_set_extent_flags(ei, BTRFS_EXTENT_FLAG_TREE_BLOCK);
+	iref = (void *)(ei + 1);
+	btrfs_set_extent_inline_ref_type(iref, BTRFS_TREE_BLOCK_REF_KEY);
+	btrfs_set_extent_inline_ref_offset(iref, BTRFS_FS_TREE_OBJECTID);
+	btrfs_set_disk_key_type(&eb_item(c->eb, c->slot)->key,
+				BTRFS_METADATA_ITEM_KEY);
+	btrfs_set_disk_key_offset(&eb_item(c->eb, c->slot)->key, 0);
+	return finish(c, "data extent item turned into a tree block's");
+}
+
+/* A keyed shared data ref of no extent, where no chunk is. */
+static int mode_ref_orphan(struct corrupt *c)
+{
+	void *p;
+	int ret = gap_place(c, BTRFS_EXTENT_TREE_OBJECTID,
+			    BTRFS_SHARED_DATA_REF_KEY, 1ULL << 30,
+			    sizeof(struct btrfs_shared_data_ref), &p);
+
+	if (ret)
+		return ret;
+	btrfs_set_shared_data_ref_count(p, 1);
+	return finish(c, "shared data ref of no extent added");
+}
+
+static bool is_metadata_item(struct corrupt *c, const struct extent_buffer *eb,
+			     int slot, const struct btrfs_key *key)
+{
+	return key->type == BTRFS_METADATA_ITEM_KEY && slot > 0 && key->offset == 0;
+}
+
+static int mode_block_item_gone(struct corrupt *c)
+{
+	int ret = tree_scan(c, BTRFS_EXTENT_TREE_OBJECTID, is_metadata_item,
+			    true, NULL);
+
+	if (!ret)
+		ret = item_remove(c, BTRFS_EXTENT_TREE_OBJECTID);
+	return ret ? ret : finish(c, "extent item of a leaf deleted");
+}
+
+static int mode_block_item_level(struct corrupt *c)
+{
+	int ret = tree_scan(c, BTRFS_EXTENT_TREE_OBJECTID, is_metadata_item,
+			    true, NULL);
+
+	if (ret)
+		return ret;
+	key_set_offset(c, 1);
+	return finish(c, "extent item of a leaf says level 1");
+}
+
+static bool is_data_item(struct corrupt *c, const struct extent_buffer *eb,
+			 int slot, const struct btrfs_key *key)
+{
+	return key->type == BTRFS_EXTENT_ITEM_KEY && slot > 0 &&
+	       is_data_extent(c, eb, slot, key);
+}
+
+static int mode_data_item_gone(struct corrupt *c)
+{
+	int ret = tree_scan(c, BTRFS_EXTENT_TREE_OBJECTID, is_data_item, true,
+			    NULL);
+
+	if (!ret)
+		ret = item_remove(c, BTRFS_EXTENT_TREE_OBJECTID);
+	return ret ? ret : finish(c, "data extent item deleted");
+}
+
+/* Adds a keyed data ref after the extent item c->slot; refs + count. */
+static int keyed_data_ref_add(struct corrupt *c, u64 root, u64 ino, u64 off)
+{
+	struct btrfs_extent_data_ref *dref;
+	struct btrfs_extent_item *ei = item_ptr(c);
+	struct btrfs_key key = { c->key.objectid, BTRFS_EXTENT_DATA_REF_KEY,
+				 btrfs_extent_data_ref_hash(root, ino, off) };
+	void *p;
+	int ret;
+
+	btrfs_set_extent_refs(ei, btrfs_extent_refs(ei) + 1);
+	ret = item_insert(c, c->slot + 1, &key, sizeof(*dref), &p);
+	if (ret)
+		return ret;
+	dref = p;
+	btrfs_set_extent_data_ref_root(dref, root);
+	btrfs_set_extent_data_ref_objectid(dref, ino);
+	btrfs_set_extent_data_ref_offset(dref, off);
+	btrfs_set_extent_data_ref_count(dref, 1);
+	return 0;
+}
+
+static const struct btrfs_extent_data_ref *inline_dref(struct corrupt *c)
+{
+	return (const void *)((u8 *)item_ptr(c) +
+			      sizeof(struct btrfs_extent_item) + 1);
+}
+
+static int mode_backref_dup(struct corrupt *c)
+{
+	const struct btrfs_extent_data_ref *d;
+	int ret = tree_scan(c, BTRFS_EXTENT_TREE_OBJECTID, is_small_data_extent,
+			    false, NULL);
+
+	if (ret)
+		return ret;
+	d = inline_dref(c);
+	ret = keyed_data_ref_add(c, btrfs_extent_data_ref_root(d),
+				 btrfs_extent_data_ref_objectid(d),
+				 btrfs_extent_data_ref_offset(d));
+	return ret ? ret : finish(c, "inline data ref also stored as a keyed ref");
+}
+
+static int mode_backref_extra(struct corrupt *c)
+{
+	int ret = tree_scan(c, BTRFS_EXTENT_TREE_OBJECTID, is_small_data_extent,
+			    false, NULL);
+
+	if (!ret)
+		ret = keyed_data_ref_add(c, BTRFS_FS_TREE_OBJECTID, 1000000, 0);
+	return ret ? ret : finish(c, "keyed data ref of inode 1000000 added");
+}
+
+static int mode_backref_count(struct corrupt *c)
+{
+	struct btrfs_extent_data_ref *d;
+	struct btrfs_extent_item *ei;
+	int ret = tree_scan(c, BTRFS_EXTENT_TREE_OBJECTID, is_small_data_extent,
+			    false, NULL);
+
+	if (ret)
+		return ret;
+	ei = item_ptr(c);
+	d = (void *)inline_dref(c);
+	btrfs_set_extent_data_ref_count(d, btrfs_extent_data_ref_count(d) + 1);
+	btrfs_set_extent_refs(ei, btrfs_extent_refs(ei) + 1);
+	return finish(c, "inline data ref count + 1, refs + 1");
+}
+
+/* A file extent that is the only user of its whole data extent. */
+static bool is_sole_extent(struct corrupt *c, const struct extent_buffer *eb,
+			   int slot, const struct btrfs_key *key)
+{
+	const struct btrfs_file_extent_item *fe = eb_item_ptr(eb, slot);
+
+	return key->type == BTRFS_EXTENT_DATA_KEY && slot > 0 &&
+	       is_reg_extent(c, eb, slot, key) &&
+	       !btrfs_file_extent_offset(fe) &&
+	       btrfs_file_extent_num_bytes(fe) ==
+	       btrfs_file_extent_disk_num_bytes(fe) &&
+	       extent_refs_at(c, btrfs_file_extent_disk_bytenr(fe)) == 1;
+}
+
+static int mode_extent_unref(struct corrupt *c)
+{
+	int ret = tree_scan(c, BTRFS_FS_TREE_OBJECTID, is_sole_extent, false,
+			    NULL);
+
+	if (ret)
+		return ret;
+	btrfs_set_file_extent_disk_bytenr(item_ptr(c), 0);
+	btrfs_set_file_extent_disk_num_bytes(item_ptr(c), 0);
+	return finish(c, "the only file extent of a data extent made a hole");
+}
+
+static bool is_real_info_item(struct corrupt *c, const struct extent_buffer *eb,
+			      int slot, const struct btrfs_key *key)
+{
+	return key->type == BTRFS_FREE_SPACE_INFO_KEY && slot > 0 &&
+	       btrfs_free_space_extent_count(eb_item_ptr(eb, slot)) > 0 &&
+	       !(btrfs_free_space_flags(eb_item_ptr(eb, slot)) &
+		 BTRFS_FREE_SPACE_USING_BITMAPS);
+}
+
+static int mode_fst_info_gone(struct corrupt *c)
+{
+	int ret = tree_scan(c, BTRFS_FREE_SPACE_TREE_OBJECTID, is_real_info_item,
+			    false, NULL);
+
+	if (!ret)
+		ret = item_remove(c, BTRFS_FREE_SPACE_TREE_OBJECTID);
+	return ret ? ret : finish(c, "free space info deleted");
+}
+
+static int mode_fst_flags(struct corrupt *c)
+{
+	struct btrfs_free_space_info *fi;
+	int ret = tree_scan(c, BTRFS_FREE_SPACE_TREE_OBJECTID, is_real_info_item,
+			    false, NULL);
+
+	if (ret)
+		return ret;
+	fi = item_ptr(c);
+	btrfs_set_free_space_flags(fi, btrfs_free_space_flags(fi) |
+				   BTRFS_FREE_SPACE_USING_BITMAPS);
+	return finish(c, "free space info flagged USING_BITMAPS over extents");
+}
+
+/* A free space extent with a used sector right before it, in its leaf. */
+static bool is_fst_extent_after_used(struct corrupt *c,
+				     const struct extent_buffer *eb, int slot,
+				     const struct btrfs_key *key)
+{
+	struct btrfs_key prev;
+	u64 prev_end;
+
+	if (key->type != BTRFS_FREE_SPACE_EXTENT_KEY || slot == 0)
+		return false;
+	eb_item_key(eb, &prev, slot - 1);
+	prev_end = prev.objectid +
+		   (prev.type == BTRFS_FREE_SPACE_EXTENT_KEY ? prev.offset : 0);
+	return prev_end + c->fs_info->sb.sectorsize <= key->objectid;
+}
+
+static int mode_fst_free_used(struct corrupt *c)
+{
+	u32 ss = c->fs_info->sb.sectorsize;
+	int ret = tree_scan(c, BTRFS_FREE_SPACE_TREE_OBJECTID,
+			    is_fst_extent_after_used, false, NULL);
+
+	if (ret)
+		return ret;
+	btrfs_set_disk_key_objectid(&eb_item(c->eb, c->slot)->key,
+				    c->key.objectid - ss);
+	key_set_offset(c, c->key.offset + ss);
+	return finish(c, "free space extent starts one (used) sector earlier");
+}
+
+static bool is_fst_extent(struct corrupt *c, const struct extent_buffer *eb,
+			  int slot, const struct btrfs_key *key)
+{
+	return key->type == BTRFS_FREE_SPACE_EXTENT_KEY && slot > 0;
+}
+
+static int mode_fst_entry_long(struct corrupt *c)
+{
+	int ret = tree_scan(c, BTRFS_FREE_SPACE_TREE_OBJECTID, is_fst_extent,
+			    true, NULL);
+
+	if (ret)
+		return ret;
+	key_set_offset(c, c->key.offset + (1ULL << 30));
+	return finish(c, "last free space extent + 1 GiB, past its block group");
+}
+
+static bool is_root_backref(struct corrupt *c, const struct extent_buffer *eb,
+			    int slot, const struct btrfs_key *key)
+{
+	return key->type == BTRFS_ROOT_BACKREF_KEY;
+}
+
+static int mode_root_backref_gone(struct corrupt *c)
+{
+	int ret = tree_scan(c, BTRFS_ROOT_TREE_OBJECTID, is_root_backref, false,
+			    NULL);
+
+	if (!ret)
+		ret = item_remove(c, BTRFS_ROOT_TREE_OBJECTID);
+	return ret ? ret : finish(c, "root backref deleted");
+}
+
+static bool is_ref_of(struct corrupt *c, const struct extent_buffer *eb,
+		      int slot, const struct btrfs_key *key)
+{
+	return (key->type == BTRFS_ROOT_BACKREF_KEY &&
+		key->objectid == c->want_ino) ||
+	       (key->type == BTRFS_ROOT_REF_KEY && key->offset == c->want_ino);
+}
+
+/*
+ * A subvolume deleted without its orphan item: root item refs 0, its root
+ * ref and root backref gone.
+ */
+static int mode_subvol_lost(struct corrupt *c)
+{
+	int ret = item_find(c, BTRFS_ROOT_TREE_OBJECTID, BTRFS_ROOT_ITEM_KEY,
+			    is_subvol_root, true), i;
+
+	if (ret)
+		return ret;
+	btrfs_set_root_refs(item_ptr(c), 0);
+	ret = finish_fresh(c, "subvolume root item refs 0");
+	c->want_ino = c->key.objectid;
+	for (i = 0; !ret && i < 2; i++) {
+		ret = tree_scan(c, BTRFS_ROOT_TREE_OBJECTID, is_ref_of, false, NULL);
+		if (!ret)
+			ret = item_remove(c, BTRFS_ROOT_TREE_OBJECTID);
+		if (!ret)
+			ret = finish_fresh(c, "its root ref deleted");
+	}
+	return ret;
+}
+
+/* A nocow file whose data extent another file shares (a reflink). */
+static bool is_shared_nocow(struct corrupt *c, const struct extent_buffer *eb,
+			    int slot, const struct btrfs_key *key)
+{
+	const struct btrfs_file_extent_item *fe = eb_item_ptr(eb, slot);
+
+	return key->type == BTRFS_EXTENT_DATA_KEY &&
+	       is_reg_extent(c, eb, slot, key) &&
+	       (inode_flags_of(c, key->objectid) & BTRFS_INODE_NODATASUM) &&
+	       extent_refs_at(c, btrfs_file_extent_disk_bytenr(fe)) > 1;
+}
+
+static int mode_dax_shared(struct corrupt *c)
+{
+	int ret = tree_scan(c, BTRFS_FS_TREE_OBJECTID, is_shared_nocow, false,
+			    NULL);
+
+	if (ret)
+		return ret;
+	c->want_ino = c->key.objectid;
+	return inode_flags_add(c, DAX_FLAGS, true);
+}
+
+/* Cuts the image inside the data of the last checksum item. */
+static int mode_data_cut(struct corrupt *c)
+{
+	struct chunk_map *map;
+	struct btrfs_io_copy copy;
+	u64 contig, logical;
+	int ret = item_find(c, BTRFS_CSUM_TREE_OBJECTID, BTRFS_EXTENT_CSUM_KEY,
+			    any_item, true);
+
+	if (ret)
+		return ret;
+	logical = c->key.offset + (u64)(eb_item_size(c->eb, c->slot) /
+		  c->fs_info->sb.csum_size) * c->fs_info->sb.sectorsize -
+		  c->fs_info->sb.sectorsize;
+	map = chunk_map_lookup(c->fs_info, logical);
+	if (!map)
+		return -ENOENT;
+	ret = chunk_map_locate(map, logical, 0, &copy, &contig);
+	if (ret)
+		return ret;
+	return device_cut(c, copy.physical);
+}
+
+/*
+ * DAX layout: the last device extent and its chunk's stripe move 1 MiB up,
+ * the data with them, so only the alignment is wrong.
+ */
+static int mode_dax_dev_unaligned(struct corrupt *c)
+{
+	struct btrfs_chunk *ch;
+	struct btrfs_dev_extent *de;
+	u64 phys, len, chunk, off;
+	struct btrfs_device *dev = c->fs_info->devices;
+	u8 *buf;
+	int ret = dev_extents_end(c, &phys), i;
+
+	if (ret)
+		return ret;
+	de = item_ptr(c);
+	phys = c->key.offset;
+	len = btrfs_dev_extent_length(de);
+	chunk = btrfs_dev_extent_chunk_offset(de);
+	if (phys + len + (1ULL << 20) > dev->size)
+		return -ENOENT;
+	key_set_offset(c, phys + (1ULL << 20));
+	ret = finish_fresh(c, "last device extent moved 1 MiB up");
+	if (ret)
+		return ret;
+	free(c->eb);
+	c->eb = NULL;
+	ret = item_find(c, BTRFS_CHUNK_TREE_OBJECTID, BTRFS_CHUNK_ITEM_KEY, NULL,
+			true);
+	if (ret)
+		return ret;
+	if (c->key.offset != chunk)
+		return -ENOENT;
+	ch = item_ptr(c);
+	if (btrfs_chunk_num_stripes(ch) != 1 ||
+	    (btrfs_chunk_type(ch) & BTRFS_BLOCK_GROUP_SYSTEM))
+		return -ENOENT;
+	btrfs_set_stripe_offset(btrfs_chunk_stripe(ch, 0), phys + (1ULL << 20));
+	buf = malloc(1U << 20);
+	if (!buf)
+		return -ENOMEM;
+	/* Back to front: the ranges overlap. */
+	for (i = (int)(len >> 20) - 1; i >= 0 && !ret; i--) {
+		off = phys + ((u64)i << 20);
+		if (pread(dev->fd, buf, 1U << 20, (off_t)off) != 1 << 20)
+			ret = -EIO;
+		else
+			ret = dev_write(dev, buf, 1U << 20, off + (1ULL << 20));
+	}
+	free(buf);
+	return ret ? ret : finish(c, "its chunk's stripe moved with it");
+}
+
 struct mode {
 	const char *name;
 	int (*fn)(struct corrupt *c);
@@ -1921,6 +3264,52 @@ static const struct mode modes[] = {
 	{ "squota-counts", mode_qgroup_counts, "qgroup-counts", "squota" },
 	{ "squota-upper-counts", mode_qgroup_upper_counts, "qgroup-counts", "squota" },
 	{ "squota-owner", mode_squota_owner, "qgroup-counts", "squota" },
+	/* Set "more": tests/cli/check-corrupt2.sh, the older problem ids. */
+	{ "super-missing", mode_super_missing, "super-copy-missing", "more" },
+	{ "super-fsid", mode_super_fsid, "super-copy-fsid", "more" },
+	{ "super-older", mode_super_older, "super-copy-generation", "more" },
+	{ "super-total", mode_super_total, "super-total-bytes", "more" },
+	{ "super-dev-uuid", mode_super_dev_uuid, "super-dev-item", "more" },
+	{ "dev-item-extra", mode_dev_item_extra, "super-num-devices", "more" },
+	{ "device-shrink", mode_device_shrink, "device-truncated", "more" },
+	{ "root-gen-old", mode_root_gen_old, "root-block-bad", "more" },
+	{ "root-gen-new", mode_root_gen_new, "root-item-generation", "more" },
+	{ "root-item-gone", mode_root_item_gone, "root-tree-bad", "more" },
+	{ "root-shared", mode_root_shared, "tree-block-cross-tree", "more" },
+	{ "leaf-gen-new", mode_leaf_gen_new, "tree-block-generation", "more" },
+	{ "leaf-twice", mode_leaf_twice, "tree-block-duplicate", "more" },
+	{ "item-wrong-tree", mode_item_wrong_tree, "item-wrong-tree", "more" },
+	{ "dev-extent-orphan", mode_dev_extent_orphan, "dev-extent-orphan", "more" },
+	{ "dev-item-small", mode_dev_item_small, "dev-extent-beyond-device", "more" },
+	{ "stripe-devid", mode_stripe_devid, "device-no-item", "more" },
+	{ "sys-chunk", mode_sys_chunk, "sys-chunk-mismatch", "more" },
+	{ "bg-gone", mode_bg_gone, "chunk-no-block-group", "more" },
+	{ "bg-extra", mode_bg_extra, "block-group-no-chunk", "more" },
+	{ "extent-overlap", mode_extent_overlap, "extent-overlap", "more" },
+	{ "extent-far", mode_extent_far, "extent-no-block-group", "more" },
+	{ "extent-as-block", mode_extent_as_block, "extent-wrong-block-group", "more" },
+	{ "ref-orphan", mode_ref_orphan, "extent-ref-orphan", "more" },
+	{ "block-item-gone", mode_block_item_gone, "tree-block-no-extent", "more" },
+	{ "block-item-level", mode_block_item_level, "tree-block-extent", "more" },
+	{ "data-item-gone", mode_data_item_gone, "data-extent-missing", "more" },
+	{ "backref-dup", mode_backref_dup, "backref-duplicate", "more" },
+	{ "backref-extra", mode_backref_extra, "backref-unused", "more" },
+	{ "backref-count", mode_backref_count, "backref-count", "more" },
+	{ "extent-unref", mode_extent_unref, "extent-unreferenced", "more" },
+	{ "fst-info-gone", mode_fst_info_gone, "fst-info-missing", "more" },
+	{ "fst-entry-long", mode_fst_entry_long, "fst-entry-orphan", "more" },
+	{ "fst-flags", mode_fst_flags, "fst-flags", "more" },
+	{ "fst-free-used", mode_fst_free_used, "fst-free-used", "more" },
+	{ "fst-not-valid", mode_fst_not_valid, "fst-not-valid", "more" },
+	{ "csum-overlap", mode_csum_overlap, "csum-overlap", "more" },
+	{ "data-cut", mode_data_cut, "data-read-error", "more" },
+	{ "root-backref-gone", mode_root_backref_gone, "root-ref-unmatched", "more" },
+	{ "subvol-lost", mode_subvol_lost, "root-orphan-missing", "more" },
+	{ "dax-shared", mode_dax_shared, "dax-extent-shared", "more" },
+	{ "dax-dev-unaligned", mode_dax_dev_unaligned, "dax-dev-extent-unaligned",
+	  "more-dax" },
+	{ "dev-extent-overlap", mode_dev_extent_overlap, "dev-extent-overlap",
+	  "more-chunks" },
 };
 
 #define NR_MODES (sizeof(modes) / sizeof(modes[0]))
@@ -1935,6 +3324,22 @@ static void modes_list(const char *set)
 			  !modes[i].set)
 			printf("%s %s\n", modes[i].name,
 			       modes[i].expect[0] ? modes[i].expect : "-");
+}
+
+/* The names of the sets, "-" for the catalogue image's. */
+static void sets_list(void)
+{
+	size_t i, j;
+
+	for (i = 0; i < NR_MODES; i++) {
+		for (j = 0; j < i; j++)
+			if (modes[i].set == modes[j].set ||
+			    (modes[i].set && modes[j].set &&
+			     !strcmp(modes[i].set, modes[j].set)))
+				break;
+		if (j == i)
+			printf("%s\n", modes[i].set ? modes[i].set : "-");
+	}
 }
 
 static const struct mode *mode_find(const char *name)
@@ -1958,13 +3363,18 @@ int main(int argc, char **argv)
 		modes_list(argc == 3 ? argv[2] : NULL);
 		return 0;
 	}
+	if (argc == 2 && !strcmp(argv[1], "--sets")) {
+		sets_list();
+		return 0;
+	}
 	if (argc > 1 && !strcmp(argv[1], "--no-csum")) {
 		c.no_csum = true;
 		first++;
 	}
 	if (argc - first < 2 || !(mode = mode_find(argv[argc - 1]))) {
 		fprintf(stderr, "usage: btrfs-corrupt [--no-csum] IMAGE... MODE\n"
-			"       btrfs-corrupt --list [fs|squota|v1cache]\n");
+			"       btrfs-corrupt --list [SET]\n"
+			"       btrfs-corrupt --sets\n");
 		return 1;
 	}
 	btrfs_open_opts_init(&opts);
