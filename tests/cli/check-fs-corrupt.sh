@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# btrfs check on damaged subvolume and quota trees: one damage per problem
-# id of phases 4, 5 (missing checksums) and 7, made by tests/tools/btrfs-corrupt
+# btrfs check on damaged subvolume and quota trees and v1 free space caches:
+# one damage per problem id of phases 4, 5 (missing checksums) and 7, and of
+# the v1 cache in phase 3, made by tests/tools/btrfs-corrupt
 # (the modes of its "fs" set) on a copy of one kernel-written image that has
 # everything they need: hard links in one directory and across directories,
 # enough long names for extended refs, a file unlinked while open (an orphan
@@ -160,7 +161,8 @@ fsq_fill() {
 
 # fsc_kernel_image FILE SIZE FILL MKFS_OPTION... : a fresh image (our mkfs)
 # the kernel filled through FILL MNT, mounted with $FSC_MOUNT_OPTS; status
-# 2 when FILL says the kernel cannot do what it needs.
+# 2 when the kernel cannot do what it needs: it refuses the mount options,
+# FILL says so, or the root tree has no item $FSC_HAS names.
 fsc_kernel_image() {
 	local img=$1 size=$2 fill=$3 l mnt=$TEST_WORKDIR/mnt-fsx-$$ ret=0
 	shift 3
@@ -168,13 +170,19 @@ fsc_kernel_image() {
 	truncate -s "$size" "$img"
 	"$OUR_MKFS" -f "$@" "$img" > /dev/null 2>&1 || return 1
 	l=$(loop_attach "$img") || return 1
-	if ! fs_mount "$l" "$mnt" "$FSC_MOUNT_OPTS"; then
+	if ! fs_mount "$l" "$mnt" "$FSC_MOUNT_OPTS" 2> "$TEST_WORKDIR/fill.log"; then
+		echo "the kernel does not mount with -o $FSC_MOUNT_OPTS" \
+			>> "$TEST_WORKDIR/fill.log"
 		loop_detach "$l"
-		return 1
+		return 2
 	fi
 	"$fill" "$mnt" > "$TEST_WORKDIR/fill.log" 2>&1 || ret=$?
 	fs_umount "$mnt" || ret=1
 	loop_detach "$l"
+	[ "$ret" = 0 ] && [ -n "${FSC_HAS:-}" ] &&
+		! "$TEST_TOP/btrfs" inspect-internal dump-tree -t root "$img" 2>/dev/null |
+		grep -q "$FSC_HAS" && ret=2 &&
+		echo "the kernel wrote no $FSC_HAS item" > "$TEST_WORKDIR/fill.log"
 	return "$ret"
 }
 
@@ -231,8 +239,8 @@ fsc_sets() {
 		FSC_MOUNT_OPTS=discard=sync,commit=1 fsc_set "simple quotas" \
 			squota 512M fsq_fill
 	fi
-	FSC_MOUNT_OPTS=space_cache=v1 fsc_set "v1 space cache" v1cache 2G \
-		fsv_fill -R ^free-space-tree
+	FSC_MOUNT_OPTS=space_cache=v1 FSC_HAS="FREE_SPACE UNTYPED" \
+		fsc_set "v1 space cache" v1cache 2G fsv_fill -R ^free-space-tree
 }
 
 # fsc_one IMAGE MODE EXPECT: damage a copy, expect EXPECT.
