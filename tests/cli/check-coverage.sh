@@ -4,7 +4,8 @@
 # Every problem id of check/problems.h has a test case that expects it, so
 # the checker's table cannot grow a problem nobody has ever seen reported.
 #   - an id is covered by a mode of tests/tools/btrfs-corrupt whose expected
-#     id it is alone (an "a|b" alternative covers neither), in a set of
+#     id it is alone or with others that must all be reported ("a+b"; an
+#     "a|b" alternative covers neither), in a set of
 #     modes that some tests/cli script runs ("$CORRUPT" --list [SET])
 #   - or by a script named in SCRIPT_CASES below that expects it itself
 #     (its name must appear in that script)
@@ -62,7 +63,9 @@ mode_cases() {
 		else
 			"$CORRUPT" --list "$set"
 		fi | awk -v s="$set" '$2 !~ /\|/ && $2 != "-" {
-			print $2, "btrfs-corrupt mode " $1 " (set " s ")" }'
+			n = split($2, ids, "+")
+			for (i = 1; i <= n; i++)
+				print ids[i], "btrfs-corrupt mode " $1 " (set " s ")" }'
 	done
 }
 

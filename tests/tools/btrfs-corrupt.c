@@ -1722,6 +1722,11 @@ static int cache_page0(struct corrupt *c, u8 *page, u64 *bg, u64 *disk,
 	return btrfs_read_logical(c->fs_info, *disk, page, CACHE_PAGE, 0);
 }
 
+/*
+ * Moves the first extent entry of a v1 cache that can move (not at the
+ * group's start) one sector down, and fixes the page's crc: a used sector
+ * is listed free, the entry's last free sector is not.
+ */
 static int mode_cache_entry(struct corrupt *c)
 {
 	struct btrfs_free_space_entry *e;
@@ -1732,7 +1737,6 @@ static int mode_cache_entry(struct corrupt *c)
 
 	if (ret)
 		return ret;
-	/* The first entry that can move down: not at the group's start. */
 	for (off = pages * sizeof(u32) + sizeof(u64);; off += sizeof(*e)) {
 		if (off + sizeof(*e) > CACHE_PAGE)
 			return -ENOENT;
@@ -3257,8 +3261,10 @@ static const struct mode modes[] = {
 	{ "qgroup-counts", mode_qgroup_counts, "qgroup-counts", "fs" },
 	{ "qgroup-upper", mode_qgroup_upper, "qgroup-relation-bad", "fs" },
 	{ "qgroup-upper-counts", mode_qgroup_upper_counts, "qgroup-counts", "fs" },
+	/* A usable cache's entries add up to the group's free bytes: a used
+	 * sector listed free goes with a free one left out. */
 	{ "v1-cache-entry", mode_cache_entry,
-	  "space-cache-free-used|space-cache-leaked", "v1cache" },
+	  "space-cache-free-used+space-cache-leaked", "v1cache" },
 	{ "v1-cache-crc", mode_cache_crc, "space-cache-unusable", "v1cache" },
 	{ "v1-cache-generation", mode_cache_generation, "space-cache-unusable", "v1cache" },
 	{ "squota-counts", mode_qgroup_counts, "qgroup-counts", "squota" },
