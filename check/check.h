@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include "kernel-shared/ctree.h"
 #include "check/problems.h"
+#include "check/prefetch.h"
 
 /* A sorted run of records written to the spill file. */
 struct spill_run {
@@ -233,6 +234,7 @@ struct check_opts {
 	bool backup;
 	int backup_root;	/* the backup root used, -1: none */
 	u64 mem_budget;		/* bytes of reference records kept in memory */
+	int threads;		/* the walker and its read-ahead workers; 0: 1 */
 };
 
 #define CHECK_MEM_BUDGET_DEFAULT (256ULL << 20)
@@ -266,6 +268,8 @@ struct check_ctx {
 	struct rec_vec dax_extents;	/* struct dax_extent_rec */
 
 	struct fs_check *fs;		/* inodes.c, quota.c: NULL until used */
+	struct prefetch *prefetch;	/* prefetch.c: while walking, or NULL */
+	struct prefetch_stats prefetch_stats;
 	struct spill_file spill;
 
 	bool any_dax_inode;
