@@ -8,9 +8,10 @@
  *
  * It finds the item to change with the engine's reader, changes a private
  * copy of the tree block, recomputes the block's checksum (unless
- * --no-csum) and writes every copy of the block.  Superblock modes rewrite
- * every superblock copy on every device.  Prints one line saying what it
- * changed; exits 2 when the image has nothing the mode can change.
+ * --no-csum) and writes every copy of the block (leaf-copy0: the first
+ * only).  Superblock modes rewrite every superblock copy on every device.
+ * Prints one line saying what it changed; exits 2 when the image has
+ * nothing the mode can change.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +26,7 @@
 struct corrupt {
 	struct btrfs_fs_info *fs_info;
 	bool no_csum;
+	bool first_copy_only;	/* block_write() leaves the other copies */
 	/* The item found: a private copy of its leaf. */
 	struct extent_buffer *eb;
 	int slot;
@@ -128,6 +130,8 @@ static int block_write(struct corrupt *c)
 					copy.physical);
 		if (ret)
 			return ret;
+		if (c->first_copy_only)
+			break;
 	}
 	return 0;
 }
@@ -653,6 +657,24 @@ static int mode_leaf_garbage(struct corrupt *c)
 	c->no_csum = true;
 	c->eb->data[c->eb->len - 1] ^= 0x5a;
 	return finish(c, "last byte of a leaf flipped, checksum left stale");
+}
+
+/* A bad first copy the reader must pass over for the good second one. */
+static int mode_leaf_copy0(struct corrupt *c)
+{
+	int ret = item_find(c, BTRFS_FS_TREE_OBJECTID, BTRFS_INODE_ITEM_KEY,
+			    is_nonroot_leaf, false);
+	struct chunk_map *map;
+
+	if (ret)
+		return ret;
+	map = chunk_map_lookup(c->fs_info, c->eb->start);
+	if (!map || chunk_map_num_copies(map) < 2)
+		return -ENOENT;
+	c->no_csum = true;
+	c->first_copy_only = true;
+	c->eb->data[c->eb->len - 1] ^= 0x5a;
+	return finish(c, "last byte of the first copy of a leaf flipped, checksum left stale");
 }
 
 static int mode_leaf_owner(struct corrupt *c)
@@ -1505,7 +1527,10 @@ struct mode {
 	int (*fn)(struct corrupt *c);
 	/* The problem id btrfs check must report; alternatives split by '|'. */
 	const char *expect;
-	/* "fs": needs the image tests/cli/check-fs-corrupt.sh makes. */
+	/*
+	 * "fs": needs the image tests/cli/check-fs-corrupt.sh makes;
+	 * "copies": metadata with two copies or more.
+	 */
 	const char *set;
 };
 
@@ -1577,6 +1602,7 @@ static const struct mode modes[] = {
 	{ "qgroup-subvol", mode_qgroup_subvol, "qgroup-subvol-missing", "fs" },
 	{ "qgroup-counts", mode_qgroup_counts, "qgroup-counts", "fs" },
 	{ "qgroup-upper", mode_qgroup_upper, "qgroup-relation-bad", "fs" },
+	{ "leaf-copy0", mode_leaf_copy0, "", "copies" },
 };
 
 #define NR_MODES (sizeof(modes) / sizeof(modes[0]))
@@ -1620,7 +1646,7 @@ int main(int argc, char **argv)
 	}
 	if (argc - first < 2 || !(mode = mode_find(argv[argc - 1]))) {
 		fprintf(stderr, "usage: btrfs-corrupt [--no-csum] IMAGE... MODE\n"
-			"       btrfs-corrupt --list [fs]\n");
+			"       btrfs-corrupt --list [fs|copies]\n");
 		return 1;
 	}
 	btrfs_open_opts_init(&opts);
