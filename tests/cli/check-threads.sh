@@ -131,7 +131,8 @@ pinned() {
 		skip "$name" "no taskset"
 		return
 	fi
-	BTRFS_CHECK_STATS=1 taskset -c 0 "$OUR_BTRFS" check "$1" > /dev/null 2> "$p.err"
+	env -u BTRFS_CHECK_THREADS BTRFS_CHECK_STATS=1 taskset -c 0 \
+		"$OUR_BTRFS" check "$1" > /dev/null 2> "$p.err"
 	if ! grep -q '^check stats: 1 threads, 0 tree blocks read ahead' "$p.err"; then
 		fail "$name" "$(grep 'threads' "$p.err")" "$p.err"
 	else
