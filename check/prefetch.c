@@ -49,7 +49,8 @@ struct pf_entry {
 	u64 bytenr;
 	struct tree_block_expect expect;
 	struct btrfs_key first_key;
-	struct extent_buffer *eb;	/* PF_DONE: the block, one reference */
+	/* Its buffer (made and freed by the walker's thread), or NULL. */
+	struct extent_buffer *eb;
 };
 
 struct prefetch {
@@ -64,6 +65,8 @@ struct prefetch {
 	pthread_t threads[PREFETCH_MAX_THREADS];
 	struct pf_level levels[BTRFS_MAX_LEVEL];
 	struct pf_entry entries[PF_ENTRIES];
+	/* The walker's: the buffer the next entry it empties gets. */
+	struct extent_buffer *spare;
 	struct prefetch_stats stats;
 };
 
@@ -108,13 +111,12 @@ static struct pf_entry *pf_entry_free(struct prefetch *pf)
 	for (i = 0; i < PF_ENTRIES; i++) {
 		struct pf_entry *e = &pf->entries[i];
 
+		if (!e->eb)
+			continue;
 		if (e->state == PF_FREE)
 			return e;
 		if ((e->state == PF_DONE || e->state == PF_FAILED) &&
 		    pf_entry_stale(pf, e)) {
-			/* Made by a worker and never handed out. */
-			free(e->eb);
-			e->eb = NULL;
 			e->state = PF_FREE;
 			return e;
 		}
@@ -166,7 +168,6 @@ static struct pf_entry *pf_pick(struct prefetch *pf)
 static void *pf_worker(void *arg)
 {
 	struct prefetch *pf = arg;
-	struct extent_buffer *eb;
 	struct pf_entry *e;
 	int ret;
 
@@ -180,11 +181,10 @@ static void *pf_worker(void *arg)
 			continue;
 		}
 		pthread_mutex_unlock(&pf->lock);
-		/* e is BUSY: only this thread changes it until it is not. */
+		/* e is BUSY: only this thread uses it until it is not. */
 		ret = tree_block_read_ahead(pf->fs_info, e->bytenr, &e->expect,
-					    &eb);
+					    e->eb);
 		pthread_mutex_lock(&pf->lock);
-		e->eb = eb;
 		if (!ret)
 			pf->stats.read++;
 		e->state = ret ? PF_FAILED : PF_DONE;
@@ -206,6 +206,11 @@ struct prefetch *prefetch_start(struct btrfs_fs_info *fs_info, int threads)
 	if (!pf)
 		return NULL;
 	pf->fs_info = fs_info;
+	for (i = 0; i < PF_ENTRIES; i++) {
+		pf->entries[i].eb = extent_buffer_new(0, fs_info->sb.nodesize);
+		if (!pf->entries[i].eb)
+			goto out_free;
+	}
 	if (pthread_mutex_init(&pf->lock, NULL))
 		goto out_free;
 	if (pthread_cond_init(&pf->work, NULL))
@@ -225,6 +230,8 @@ out_work:
 out_lock:
 	pthread_mutex_destroy(&pf->lock);
 out_free:
+	for (i = 0; i < PF_ENTRIES; i++)
+		free(pf->entries[i].eb);
 	free(pf);
 	return NULL;
 }
@@ -243,6 +250,7 @@ void prefetch_stop(struct prefetch *pf, struct prefetch_stats *stats)
 		pthread_join(pf->threads[i], NULL);
 	for (i = 0; i < PF_ENTRIES; i++)
 		free(pf->entries[i].eb);
+	free(pf->spare);
 	for (i = 0; i < BTRFS_MAX_LEVEL; i++)
 		extent_buffer_put(pf->levels[i].node);
 	if (stats) {
@@ -320,15 +328,14 @@ static struct extent_buffer *pf_take(struct prefetch *pf, int level, int slot,
 			pthread_cond_wait(&pf->ready, &pf->lock);
 		}
 		pf->walker_waiting = false;
-		eb = e->eb;
-		if (eb && !pf_entry_matches(e, bytenr, expect)) {
-			/* Not what the walker expects here: it reads itself. */
-			free(eb);
-			eb = NULL;
-		}
-		if (eb)
+		/* Else the walker reads it itself, and explains a failure. */
+		if (e->state == PF_DONE && pf->spare &&
+		    pf_entry_matches(e, bytenr, expect)) {
+			eb = e->eb;
+			e->eb = pf->spare;
+			pf->spare = NULL;
 			pf->stats.used++;
-		e->eb = NULL;
+		}
 		e->state = PF_FREE;
 	} else if (l->next <= slot) {
 		/* The walker reads it now: workers go on after it. */
@@ -348,6 +355,8 @@ int prefetch_read(struct prefetch *pf, struct btrfs_fs_info *fs_info,
 
 	if (!pf || level <= 0 || level >= BTRFS_MAX_LEVEL || !expect)
 		return tree_block_read(fs_info, bytenr, expect, ret);
+	if (!pf->spare)
+		pf->spare = extent_buffer_new(0, fs_info->sb.nodesize);
 	pthread_mutex_lock(&pf->lock);
 	eb = pf_take(pf, level, slot, bytenr, expect);
 	pthread_mutex_unlock(&pf->lock);

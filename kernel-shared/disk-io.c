@@ -594,15 +594,15 @@ static int tree_block_read_lenient(struct btrfs_fs_info *fs_info, u64 bytenr,
 	return 1;
 }
 
-static struct extent_buffer *extent_buffer_alloc(u64 bytenr, u32 nodesize)
+struct extent_buffer *extent_buffer_new(u64 bytenr, u32 len)
 {
-	struct extent_buffer *eb = malloc(sizeof(*eb) + nodesize);
+	struct extent_buffer *eb = malloc(sizeof(*eb) + len);
 
 	if (!eb)
 		return NULL;
 	memset(eb, 0, sizeof(*eb));
 	eb->start = bytenr;
-	eb->len = nodesize;
+	eb->len = len;
 	eb->refs = 1;
 	return eb;
 }
@@ -647,7 +647,7 @@ static int tree_block_get(struct btrfs_fs_info *fs_info, u64 bytenr,
 		return 0;
 	}
 	/* The read fills the data, or the buffer is thrown away. */
-	eb = extent_buffer_alloc(bytenr, fs_info->sb.nodesize);
+	eb = extent_buffer_new(bytenr, fs_info->sb.nodesize);
 	if (!eb)
 		return -ENOMEM;
 	ret = tree_block_read_mirrors(fs_info, bytenr, expect, eb);
@@ -673,27 +673,19 @@ int tree_block_read(struct btrfs_fs_info *fs_info, u64 bytenr,
 
 int tree_block_read_ahead(struct btrfs_fs_info *fs_info, u64 bytenr,
 			  const struct tree_block_expect *expect,
-			  struct extent_buffer **ret_eb)
+			  struct extent_buffer *eb)
 {
-	struct extent_buffer *eb;
 	int ret;
 
-	*ret_eb = NULL;
-	if (bytenr % fs_info->sb.sectorsize || !chunk_map_lookup(fs_info, bytenr))
+	if (eb->len != fs_info->sb.nodesize || bytenr % fs_info->sb.sectorsize ||
+	    !chunk_map_lookup(fs_info, bytenr))
 		return -EUCLEAN;
-	eb = extent_buffer_alloc(bytenr, fs_info->sb.nodesize);
-	if (!eb)
-		return -ENOMEM;
+	eb->start = bytenr;
 	/* Copy 0 only: a failure is left for tree_block_read() to explain. */
 	ret = btrfs_read_logical(fs_info, bytenr, eb->data, eb->len, 0);
 	if (!ret)
 		ret = tree_block_verify(fs_info, eb, expect, NULL, 0);
-	if (ret) {
-		free(eb);
-		return ret;
-	}
-	*ret_eb = eb;
-	return 0;
+	return ret;
 }
 
 int tree_block_read_ready(struct btrfs_fs_info *fs_info, u64 bytenr,
