@@ -220,6 +220,7 @@ struct prefetch *prefetch_start(struct btrfs_fs_info *fs_info, int threads)
 	for (i = 0; i < threads - 1 && i < PREFETCH_MAX_THREADS; i++) {
 		if (pthread_create(&pf->threads[i], NULL, pf_worker, pf))
 			break;
+		pthread_setname_np(pf->threads[i], "check-readahead");
 		pf->nr_threads++;
 	}
 	if (pf->nr_threads)
