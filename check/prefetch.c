@@ -180,6 +180,9 @@ static void *pf_worker(void *arg)
 			pf->idle--;
 			continue;
 		}
+		/* More than one worker's share: wake another. */
+		if (pf->idle && pf_level_behind(pf, 1))
+			pthread_cond_signal(&pf->work);
 		pthread_mutex_unlock(&pf->lock);
 		/* e is BUSY: only this thread uses it until it is not. */
 		ret = tree_block_read_ahead(pf->fs_info, e->bytenr, &e->expect,
