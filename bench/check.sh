@@ -4,8 +4,10 @@
 # Times our "btrfs check" against stock "btrfs check --readonly" on a large
 # filesystem the kernel wrote (over 500,000 inodes, hard links, thousands of
 # extents made by interleaved direct appends, reflinked copies, three
-# snapshots changed between each other), cold cache and warm, and prints
-# wall time and peak RSS of each with the ratios.  The image is made once
+# snapshots changed between each other), cold cache and warm, on all CPUs
+# and pinned to one, and prints wall time and peak RSS of each with the
+# ratios; "warm 1 thread" is ours on all CPUs without its read-ahead
+# threads (BTRFS_CHECK_THREADS=1) against the same stock run as "warm".  The image is made once
 # and kept; later runs reuse it.  See bench/README.md.
 #
 #   bench/check.sh
@@ -176,7 +178,7 @@ sanity() {
 row() {
 	awk -v c="$1" -v ss="$2" -v sr="$3" -v sc="$4" -v os="$5" -v orss="$6" \
 	    -v oc="$7" 'BEGIN {
-		printf "%-12s %7.2f %7.2f %6.2fx %7.2f %7.2f %6.2fx %9.1f %8.1f %6.2fx\n",
+		printf "%-13s %7.2f %7.2f %6.2fx %7.2f %7.2f %6.2fx %9.1f %8.1f %6.2fx\n",
 			c, ss, os, (os > 0 ? ss / os : 0), sc, oc,
 			(oc > 0 ? sc / oc : 0), sr / 1024, orss / 1024,
 			(orss > 0 ? sr / orss : 0)
@@ -202,7 +204,7 @@ main() {
 	echo "cold: $cold_runs run(s) each after dropping caches;" \
 	     "warm: median of $runs runs"
 	echo "wall and CPU (user + system) seconds, peak RSS MiB; ratios are stock/ours"
-	printf "%-12s %7s %7s %7s %7s %7s %7s %9s %8s %7s\n" case stock-s ours-s \
+	printf "%-13s %7s %7s %7s %7s %7s %7s %9s %8s %7s\n" case stock-s ours-s \
 		speed stock-c ours-c cpu stock-MiB ours-MiB memory
 	if [ "$cold" = 1 ]; then
 		s=$(series cold 0 "$cold_runs" "$stock" check --readonly "$image")
@@ -216,6 +218,8 @@ main() {
 	s=$(series warm 0 "$runs" "$stock" check --readonly "$image")
 	o=$(series warm 0 "$runs" "$ours" check "$image")
 	row warm $s $o
+	o=$(series warm 0 "$runs" env BTRFS_CHECK_THREADS=1 "$ours" check "$image")
+	row "warm 1 thread" $s $o
 	s=$(series warm 1 "$runs" "$stock" check --readonly "$image")
 	o=$(series warm 1 "$runs" "$ours" check "$image")
 	row "warm 1 core" $s $o

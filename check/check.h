@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include "kernel-shared/ctree.h"
 #include "check/problems.h"
+#include "check/prefetch.h"
 
 /* A sorted run of records written to the spill file. */
 struct spill_run {
@@ -236,6 +237,7 @@ struct check_opts {
 	u64 mem_budget;		/* bytes of reference records kept in memory */
 	u64 subvol_extents;	/* -E: print this subvolume's extents, no check */
 	bool qgroup_report;	/* -Q: the qgroup counts only, no problems */
+	int threads;		/* the walker and its read-ahead workers; 0: 1 */
 };
 
 #define CHECK_MEM_BUDGET_DEFAULT (256ULL << 20)
@@ -270,6 +272,8 @@ struct check_ctx {
 
 	struct fs_check *fs;		/* inodes.c, quota.c: NULL until used */
 	struct space_cache *space_cache; /* space-cache.c: NULL until used */
+	struct prefetch *prefetch;	/* prefetch.c: while walking, or NULL */
+	struct prefetch_stats prefetch_stats;
 	struct spill_file spill;
 
 	/* inodes.c, for tests: shared subtrees summed up, kept, taken again */

@@ -191,6 +191,11 @@ static int parse_options(const struct cmd_struct *cmd, int argc, char **argv,
 	env = getenv("BTRFS_CHECK_MEM_BUDGET");
 	if (env && *env && parse_mem_budget(env, &args->opts.mem_budget))
 		return 1;
+	args->opts.threads = prefetch_threads();
+	if (args->opts.threads < 0) {
+		error("invalid BTRFS_CHECK_THREADS: %s", getenv("BTRFS_CHECK_THREADS"));
+		return 1;
+	}
 	while ((c = getopt_long(argc, argv, "s:bpr:E:Q", long_opts, NULL)) != -1) {
 		ret = parse_one(cmd, argv, c, args);
 		if (ret)
@@ -311,6 +316,7 @@ static void walk_all(struct check_ctx *ctx)
 	const struct root_rec *extent = root_find(ctx, BTRFS_EXTENT_TREE_OBJECTID);
 	size_t i;
 
+	ctx->prefetch = prefetch_start(ctx->fs_info, ctx->opts->threads);
 	if (extent)
 		walk_tree(ctx, extent);
 	else
@@ -324,6 +330,8 @@ static void walk_all(struct check_ctx *ctx)
 			walk_tree(ctx, r);
 	}
 	roots_walk_log(ctx);
+	prefetch_stop(ctx->prefetch, &ctx->prefetch_stats);
+	ctx->prefetch = NULL;
 }
 
 static void run_phases(struct check_ctx *ctx)
@@ -459,13 +467,18 @@ static int check_fs(struct btrfs_fs_info *fs_info, const struct check_opts *opts
 		return ret;
 	}
 	/* For tests: whether the reference records went through a file. */
-	if (getenv("BTRFS_CHECK_STATS"))
+	if (getenv("BTRFS_CHECK_STATS")) {
 		fprintf(stderr, "check stats: %llu sorted runs spilled, %llu bytes; shared subtrees: %llu summed up, %llu kept, %llu taken again\n",
 			(unsigned long long)ctx.spill.runs,
 			(unsigned long long)ctx.spill.size,
 			(unsigned long long)ctx.subtrees_summed,
 			(unsigned long long)ctx.subtrees_kept,
 			(unsigned long long)ctx.subtrees_taken);
+		fprintf(stderr, "check stats: %d threads, %llu tree blocks read ahead, %llu used\n",
+			opts->threads > 1 ? opts->threads : 1,
+			(unsigned long long)ctx.prefetch_stats.read,
+			(unsigned long long)ctx.prefetch_stats.used);
+	}
 	if (opts->json)
 		summary_json(&ctx, device);
 	else

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <string.h>
 #include "check/walk.h"
+#include "check/prefetch.h"
 
 static bool tree_is_shareable(u64 id)
 {
@@ -211,6 +212,10 @@ static void block_visit(struct walk_state *ws, struct extent_buffer *eb)
 	}
 	ws->path[level].eb = eb;
 	ws->path[level].slot = node_start_slot(ws, eb);
+	if (ws->skip)
+		prefetch_node_none(ws->ctx->prefetch, level);
+	else
+		prefetch_node(ws->ctx->prefetch, eb, ws->path[level].slot);
 	ws->path[level].first = kind == 1;
 	ws->path[level].full_backref = full_backref;
 	ws->path[level].edge = ws->skip != NULL;
@@ -253,7 +258,8 @@ static bool node_step(struct walk_state *ws, int level)
 	eb_node_key(wl->eb, &key, slot);
 	if (wl->first)
 		ref_found_block(ws, ptr, wl);
-	if (tree_block_read(ws->ctx->fs_info, ptr, &expect, &child)) {
+	if (prefetch_read(ws->ctx->prefetch, ws->ctx->fs_info, level, slot, ptr,
+			  &expect, &child)) {
 		report_read_error(ws, PR_TREE_BLOCK_BAD, ptr);
 		return true;
 	}

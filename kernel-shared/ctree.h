@@ -368,6 +368,36 @@ struct tree_block_expect {
 int tree_block_read(struct btrfs_fs_info *fs_info, u64 bytenr,
 		    const struct tree_block_expect *expect,
 		    struct extent_buffer **ret);
+/* A buffer of len bytes for the block at bytenr, one reference; NULL: ENOMEM. */
+struct extent_buffer *extent_buffer_new(u64 bytenr, u32 len);
+/*
+ * For read-ahead threads: reads copy 0 of a tree block into eb (from
+ * extent_buffer_new() with len the nodesize, not cached, not shared) and
+ * runs the full verifier, without the block cache and without recording
+ * any error, so several threads may call it at once as long as nothing
+ * changes the fs_info (its chunk map and devices) meanwhile.  0, or -errno:
+ * the caller then reads the block with tree_block_read(), which tries every
+ * copy and explains a failure.
+ */
+int tree_block_read_ahead(struct btrfs_fs_info *fs_info, u64 bytenr,
+			  const struct tree_block_expect *expect,
+			  struct extent_buffer *eb);
+/*
+ * tree_block_read() given 'ready', the same block already read and
+ * verified under the same expectations by tree_block_read_ahead(): it is
+ * cached and returned instead of reading the disk (a copy already cached
+ * wins, exactly as tree_block_read() would find it).  Takes over the
+ * reference to ready.
+ */
+int tree_block_read_ready(struct btrfs_fs_info *fs_info, u64 bytenr,
+			  const struct tree_block_expect *expect,
+			  struct extent_buffer *ready,
+			  struct extent_buffer **ret);
+/*
+ * Buffer references are counted without atomics: only one thread may get
+ * and put references (buffers from tree_block_read_ahead() are handed over
+ * whole).
+ */
 void extent_buffer_put(struct extent_buffer *eb);
 struct extent_buffer *extent_buffer_get(struct extent_buffer *eb);
 

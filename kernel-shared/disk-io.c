@@ -594,11 +594,29 @@ static int tree_block_read_lenient(struct btrfs_fs_info *fs_info, u64 bytenr,
 	return 1;
 }
 
-int tree_block_read(struct btrfs_fs_info *fs_info, u64 bytenr,
-		    const struct tree_block_expect *expect,
-		    struct extent_buffer **ret_eb)
+struct extent_buffer *extent_buffer_new(u64 bytenr, u32 len)
 {
-	u32 nodesize = fs_info->sb.nodesize;
+	struct extent_buffer *eb = malloc(sizeof(*eb) + len);
+
+	if (!eb)
+		return NULL;
+	memset(eb, 0, sizeof(*eb));
+	eb->start = bytenr;
+	eb->len = len;
+	eb->refs = 1;
+	return eb;
+}
+
+/*
+ * tree_block_read(), where 'ready' (or NULL) is the block already read and
+ * verified under the same expectations, used instead of reading it when it
+ * is not cached.  Takes over the reference to ready.
+ */
+static int tree_block_get(struct btrfs_fs_info *fs_info, u64 bytenr,
+			  const struct tree_block_expect *expect,
+			  struct extent_buffer *ready,
+			  struct extent_buffer **ret_eb)
+{
 	struct extent_buffer *eb;
 	char why[256];
 	int ret;
@@ -608,10 +626,12 @@ int tree_block_read(struct btrfs_fs_info *fs_info, u64 bytenr,
 		btrfs_err_set(fs_info,
 			"tree block %llu is not aligned to sectorsize %u",
 			(unsigned long long)bytenr, fs_info->sb.sectorsize);
+		extent_buffer_put(ready);
 		return -EUCLEAN;
 	}
 	eb = block_cache_lookup(&fs_info->cache, bytenr);
 	if (eb) {
+		extent_buffer_put(ready);
 		ret = expect_check(fs_info, eb, expect, why, sizeof(why));
 		if (ret) {
 			btrfs_err_set(fs_info, "%s", why);
@@ -621,14 +641,15 @@ int tree_block_read(struct btrfs_fs_info *fs_info, u64 bytenr,
 		*ret_eb = eb;
 		return 0;
 	}
+	if (ready) {
+		block_cache_insert(&fs_info->cache, ready);
+		*ret_eb = ready;
+		return 0;
+	}
 	/* The read fills the data, or the buffer is thrown away. */
-	eb = malloc(sizeof(*eb) + nodesize);
+	eb = extent_buffer_new(bytenr, fs_info->sb.nodesize);
 	if (!eb)
 		return -ENOMEM;
-	memset(eb, 0, sizeof(*eb));
-	eb->start = bytenr;
-	eb->len = nodesize;
-	eb->refs = 1;
 	ret = tree_block_read_mirrors(fs_info, bytenr, expect, eb);
 	if (ret && expect && (expect->flags & TREE_BLOCK_LENIENT) &&
 	    ret != -ENOMEM && ret != -ENOENT)
@@ -641,4 +662,36 @@ int tree_block_read(struct btrfs_fs_info *fs_info, u64 bytenr,
 	block_cache_insert(&fs_info->cache, eb);
 	*ret_eb = eb;
 	return 0;
+}
+
+int tree_block_read(struct btrfs_fs_info *fs_info, u64 bytenr,
+		    const struct tree_block_expect *expect,
+		    struct extent_buffer **ret_eb)
+{
+	return tree_block_get(fs_info, bytenr, expect, NULL, ret_eb);
+}
+
+int tree_block_read_ahead(struct btrfs_fs_info *fs_info, u64 bytenr,
+			  const struct tree_block_expect *expect,
+			  struct extent_buffer *eb)
+{
+	int ret;
+
+	if (eb->len != fs_info->sb.nodesize || bytenr % fs_info->sb.sectorsize ||
+	    !chunk_map_lookup(fs_info, bytenr))
+		return -EUCLEAN;
+	eb->start = bytenr;
+	/* Copy 0 only: a failure is left for tree_block_read() to explain. */
+	ret = btrfs_read_logical(fs_info, bytenr, eb->data, eb->len, 0);
+	if (!ret)
+		ret = tree_block_verify(fs_info, eb, expect, NULL, 0);
+	return ret;
+}
+
+int tree_block_read_ready(struct btrfs_fs_info *fs_info, u64 bytenr,
+			  const struct tree_block_expect *expect,
+			  struct extent_buffer *ready,
+			  struct extent_buffer **ret_eb)
+{
+	return tree_block_get(fs_info, bytenr, expect, ready, ret_eb);
 }

@@ -9,9 +9,10 @@
  *
  * It finds the item to change with the engine's reader, changes a private
  * copy of the tree block, recomputes the block's checksum (unless
- * --no-csum) and writes every copy of the block.  Superblock modes rewrite
- * every superblock copy on every device.  Prints one line saying what it
- * changed; exits 2 when the image has nothing the mode can change.
+ * --no-csum) and writes every copy of the block (leaf-copy0: the first
+ * only).  Superblock modes rewrite every superblock copy on every device.
+ * Prints one line saying what it changed; exits 2 when the image has
+ * nothing the mode can change.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +28,7 @@
 struct corrupt {
 	struct btrfs_fs_info *fs_info;
 	bool no_csum;
+	bool first_copy_only;	/* block_write() leaves the other copies */
 	/* The item found: a private copy of its leaf. */
 	struct extent_buffer *eb;
 	int slot;
@@ -142,6 +144,8 @@ static int block_write(struct corrupt *c)
 					copy.physical);
 		if (ret)
 			return ret;
+		if (c->first_copy_only)
+			break;
 	}
 	return 0;
 }
@@ -667,6 +671,24 @@ static int mode_leaf_garbage(struct corrupt *c)
 	c->no_csum = true;
 	c->eb->data[c->eb->len - 1] ^= 0x5a;
 	return finish(c, "last byte of a leaf flipped, checksum left stale");
+}
+
+/* A bad first copy the reader must pass over for the good second one. */
+static int mode_leaf_copy0(struct corrupt *c)
+{
+	int ret = item_find(c, BTRFS_FS_TREE_OBJECTID, BTRFS_INODE_ITEM_KEY,
+			    is_nonroot_leaf, false);
+	struct chunk_map *map;
+
+	if (ret)
+		return ret;
+	map = chunk_map_lookup(c->fs_info, c->eb->start);
+	if (!map || chunk_map_num_copies(map) < 2)
+		return -ENOENT;
+	c->no_csum = true;
+	c->first_copy_only = true;
+	c->eb->data[c->eb->len - 1] ^= 0x5a;
+	return finish(c, "last byte of the first copy of a leaf flipped, checksum left stale");
 }
 
 static int mode_leaf_owner(struct corrupt *c)
@@ -3185,7 +3207,10 @@ struct mode {
 	int (*fn)(struct corrupt *c);
 	/* The problem id btrfs check must report; alternatives split by '|'. */
 	const char *expect;
-	/* "fs", "squota", "v1cache": need the images check-fs-corrupt.sh makes. */
+	/*
+	 * "fs", "squota", "v1cache": need the images check-fs-corrupt.sh
+	 * makes; "copies": metadata with two copies or more.
+	 */
 	const char *set;
 };
 
@@ -3260,6 +3285,7 @@ static const struct mode modes[] = {
 	{ "qgroup-subvol", mode_qgroup_subvol, "qgroup-subvol-missing", "fs" },
 	{ "qgroup-counts", mode_qgroup_counts, "qgroup-counts", "fs" },
 	{ "qgroup-upper", mode_qgroup_upper, "qgroup-relation-bad", "fs" },
+	{ "leaf-copy0", mode_leaf_copy0, "", "copies" },
 	{ "qgroup-upper-counts", mode_qgroup_upper_counts, "qgroup-counts", "fs" },
 	/* A usable cache's entries add up to the group's free bytes: a used
 	 * sector listed free goes with a free one left out. */
