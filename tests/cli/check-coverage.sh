@@ -49,7 +49,7 @@ run_sets() {
 	{
 		grep -ho '"\$CORRUPT" --list[^)<]*' "$TEST_TOP"/tests/cli/*.sh |
 			awk '{ gsub(/"/, ""); print (NF > 2 ? $3 : "-") }'
-		sed -n 's/^# btrfs-corrupt sets: //p' "$TEST_TOP"/tests/cli/*.sh |
+		sed -n 's/^[[:space:]]*# btrfs-corrupt sets: //p' "$TEST_TOP"/tests/cli/*.sh |
 			tr ' ' '\n'
 	} | grep -v '^\$' | grep . | sort -u
 }
