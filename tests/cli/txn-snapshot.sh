@@ -71,8 +71,6 @@ data_used() {
 	{ size = 0 }
 	END { print sum + 0 }'
 }
-	END { print sum + 0 }'
-}
 
 # make_fs IMAGE [MKFS-OPTION...]: the kernel's workload; sets the ids of
 # the two snapshots, inode numbers and sizes.
