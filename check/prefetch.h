@@ -24,7 +24,8 @@ struct prefetch_stats {
 
 /*
  * Threads to use, the walker included: BTRFS_CHECK_THREADS from the
- * environment when set, else the CPUs this process may run on; at most
+ * environment when set, else the CPUs this process may run on, at least 2
+ * (a worker overlaps the disk reads with the walker's work); at most
  * PREFETCH_MAX_THREADS.  -EINVAL when the variable is not a positive number.
  */
 int prefetch_threads(void);
