@@ -279,9 +279,10 @@ static void pf_kick(struct prefetch *pf)
 		pthread_cond_signal(&pf->work);
 }
 
-void prefetch_node(struct prefetch *pf, struct extent_buffer *eb, int start)
+/* Level 'level' reads ahead the children of eb from 'start' on (none: NULL). */
+static void pf_level_set(struct prefetch *pf, int level,
+			 struct extent_buffer *eb, int start)
 {
-	int level = eb_level(eb);
 	struct extent_buffer *old;
 	struct pf_level *l;
 
@@ -290,30 +291,23 @@ void prefetch_node(struct prefetch *pf, struct extent_buffer *eb, int start)
 	l = &pf->levels[level];
 	pthread_mutex_lock(&pf->lock);
 	old = l->node;
-	l->node = extent_buffer_get(eb);
+	l->node = eb ? extent_buffer_get(eb) : NULL;
 	l->gen++;
-	l->next = l->want = start;
-	l->end = (int)eb_nritems(eb);
+	l->next = l->want = eb ? start : 0;
+	l->end = eb ? (int)eb_nritems(eb) : 0;
 	pf_kick(pf);
 	pthread_mutex_unlock(&pf->lock);
 	extent_buffer_put(old);
 }
 
+void prefetch_node(struct prefetch *pf, struct extent_buffer *eb, int start)
+{
+	pf_level_set(pf, eb_level(eb), eb, start);
+}
+
 void prefetch_node_none(struct prefetch *pf, int level)
 {
-	struct extent_buffer *old;
-	struct pf_level *l;
-
-	if (!pf || level <= 0 || level >= BTRFS_MAX_LEVEL)
-		return;
-	l = &pf->levels[level];
-	pthread_mutex_lock(&pf->lock);
-	old = l->node;
-	l->node = NULL;
-	l->gen++;
-	l->next = l->want = l->end = 0;
-	pthread_mutex_unlock(&pf->lock);
-	extent_buffer_put(old);
+	pf_level_set(pf, level, NULL, 0);
 }
 
 static bool pf_entry_matches(const struct pf_entry *e, u64 bytenr,
