@@ -17,12 +17,29 @@ u32 extent_item_refs_start(const struct btrfs_key *key, u64 flags)
 	return start;
 }
 
+u32 extent_inline_ref_size(u8 type)
+{
+	switch (type) {
+	case BTRFS_TREE_BLOCK_REF_KEY:
+	case BTRFS_SHARED_BLOCK_REF_KEY:
+	case BTRFS_EXTENT_OWNER_REF_KEY:
+		return sizeof(struct btrfs_extent_inline_ref);
+	case BTRFS_SHARED_DATA_REF_KEY:
+		return sizeof(struct btrfs_extent_inline_ref) +
+		       sizeof(struct btrfs_shared_data_ref);
+	case BTRFS_EXTENT_DATA_REF_KEY:
+		/* The data ref takes the place of the offset field. */
+		return offsetof(struct btrfs_extent_inline_ref, offset) +
+		       sizeof(struct btrfs_extent_data_ref);
+	}
+	return 0;
+}
+
 int extent_inline_ref_next(const u8 *item, u32 size, u32 *cur,
 			   struct extent_ref *ref)
 {
 	const struct btrfs_extent_inline_ref *iref;
 	const struct btrfs_extent_data_ref *dref;
-	const struct btrfs_shared_data_ref *sref;
 	u32 left, need;
 
 	if (*cur >= size)
@@ -34,38 +51,28 @@ int extent_inline_ref_next(const u8 *item, u32 size, u32 *cur,
 	memset(ref, 0, sizeof(*ref));
 	ref->type = btrfs_extent_inline_ref_type(iref);
 	ref->count = 1;
+	need = extent_inline_ref_size(ref->type);
+	if (!need || left < need)
+		return -EUCLEAN;
 	switch (ref->type) {
 	case BTRFS_TREE_BLOCK_REF_KEY:
 	case BTRFS_EXTENT_OWNER_REF_KEY:
 		ref->root = btrfs_extent_inline_ref_offset(iref);
-		need = sizeof(*iref);
 		break;
 	case BTRFS_SHARED_BLOCK_REF_KEY:
 		ref->parent = btrfs_extent_inline_ref_offset(iref);
-		need = sizeof(*iref);
 		break;
 	case BTRFS_SHARED_DATA_REF_KEY:
-		need = sizeof(*iref) + sizeof(*sref);
-		if (left < need)
-			return -EUCLEAN;
-		sref = (const void *)(iref + 1);
 		ref->parent = btrfs_extent_inline_ref_offset(iref);
-		ref->count = btrfs_shared_data_ref_count(sref);
+		ref->count = btrfs_shared_data_ref_count((const void *)(iref + 1));
 		break;
 	case BTRFS_EXTENT_DATA_REF_KEY:
-		/* The data ref takes the place of the offset field. */
-		need = offsetof(struct btrfs_extent_inline_ref, offset) +
-		       sizeof(*dref);
-		if (left < need)
-			return -EUCLEAN;
 		dref = (const void *)&iref->offset;
 		ref->root = btrfs_extent_data_ref_root(dref);
 		ref->ino = btrfs_extent_data_ref_objectid(dref);
 		ref->offset = btrfs_extent_data_ref_offset(dref);
 		ref->count = btrfs_extent_data_ref_count(dref);
 		break;
-	default:
-		return -EUCLEAN;
 	}
 	*cur += need;
 	return 0;

@@ -453,6 +453,8 @@ struct extent_ref {
 
 /* Where the inline refs of an EXTENT_ITEM/METADATA_ITEM with flags start. */
 u32 extent_item_refs_start(const struct btrfs_key *key, u64 flags);
+/* Bytes of an inline ref of this type, 0 for an unknown type. */
+u32 extent_inline_ref_size(u8 type);
 /*
  * Decodes the inline ref at item[*cur] and moves *cur past it: 0, 1 when
  * *cur is at the item's end, -EUCLEAN for an unknown type or an overrun.

@@ -302,22 +302,6 @@ struct ext_item {
 	u32 refs_start;		/* where the inline refs begin */
 };
 
-static u32 inline_ref_size(u8 type)
-{
-	switch (type) {
-	case BTRFS_TREE_BLOCK_REF_KEY:
-	case BTRFS_SHARED_BLOCK_REF_KEY:
-	case BTRFS_EXTENT_OWNER_REF_KEY:
-		return sizeof(struct btrfs_extent_inline_ref);
-	case BTRFS_SHARED_DATA_REF_KEY:
-		return sizeof(struct btrfs_extent_inline_ref) +
-		       sizeof(struct btrfs_shared_data_ref);
-	case BTRFS_EXTENT_DATA_REF_KEY:
-		return sizeof(u8) + sizeof(struct btrfs_extent_data_ref);
-	}
-	return 0;
-}
-
 static struct btrfs_extent_item *ext_ei(const struct ext_item *it)
 {
 	return (struct btrfs_extent_item *)it->buf;
@@ -349,7 +333,7 @@ static int inline_find(const struct ext_item *it, const struct btrfs_ref_mod *m,
 	while (cur < it->size) {
 		const struct btrfs_extent_inline_ref *iref = (void *)(it->buf + cur);
 		u8 type = btrfs_extent_inline_ref_type(iref);
-		u32 size = inline_ref_size(type);
+		u32 size = extent_inline_ref_size(type);
 
 		if (!size || cur + size > it->size)
 			return -EUCLEAN;
@@ -414,7 +398,7 @@ static void inline_set_count(const struct ext_item *it, u32 pos, u32 value)
 static void inline_insert(struct ext_item *it, u32 pos,
 			  const struct btrfs_ref_mod *m)
 {
-	u32 size = inline_ref_size(m->type);
+	u32 size = extent_inline_ref_size(m->type);
 	struct btrfs_extent_inline_ref *iref = (void *)(it->buf + pos);
 
 	memmove(it->buf + pos + size, it->buf + pos, it->size - pos);
@@ -443,7 +427,7 @@ static void inline_insert(struct ext_item *it, u32 pos,
 static void inline_remove(struct ext_item *it, u32 pos)
 {
 	u8 type = btrfs_extent_inline_ref_type((void *)(it->buf + pos));
-	u32 size = inline_ref_size(type);
+	u32 size = extent_inline_ref_size(type);
 
 	memmove(it->buf + pos, it->buf + pos + size, it->size - pos - size);
 	it->size -= size;
@@ -722,7 +706,7 @@ static int mod_add(struct btrfs_trans_handle *trans,
 					      k.count + (u32)m->delta);
 		} else {
 			ret = keyed_refs_exist(trans, ext, head->bytenr);
-			if (ret == 0 && it->size + inline_ref_size(m->type) <
+			if (ret == 0 && it->size + extent_inline_ref_size(m->type) <
 					ext_max_size(trans->fs_info))
 				inline_insert(it, pos, m);
 			else if (ret >= 0)

@@ -504,24 +504,6 @@ static int check_data_ref(struct tc_ctx *ctx,
 	return 0;
 }
 
-/* Length of an inline ref of this type, 0 for an unknown type. */
-static u32 inline_ref_size(u8 type)
-{
-	switch (type) {
-	case BTRFS_TREE_BLOCK_REF_KEY:
-	case BTRFS_SHARED_BLOCK_REF_KEY:
-	case BTRFS_EXTENT_OWNER_REF_KEY:
-		return sizeof(struct btrfs_extent_inline_ref);
-	case BTRFS_SHARED_DATA_REF_KEY:
-		return sizeof(struct btrfs_extent_inline_ref) +
-		       sizeof(struct btrfs_shared_data_ref);
-	case BTRFS_EXTENT_DATA_REF_KEY:
-		return offsetof(struct btrfs_extent_inline_ref, offset) +
-		       sizeof(struct btrfs_extent_data_ref);
-	}
-	return 0;
-}
-
 /* Where inline refs are ordered by: type, then descending sequence. */
 struct inline_ref_order {
 	u8 type;
@@ -591,7 +573,7 @@ static int check_inline_refs(struct tc_ctx *ctx, u32 cur, u64 total_refs)
 		if (cur + sizeof(*iref) > ctx->item_size)
 			return tc_err(ctx, "inline ref at %u crosses item end %u",
 				      cur, ctx->item_size);
-		size = inline_ref_size(btrfs_extent_inline_ref_type(iref));
+		size = extent_inline_ref_size(btrfs_extent_inline_ref_type(iref));
 		if (size == 0)
 			return tc_err(ctx, "unknown inline ref type %u",
 				      btrfs_extent_inline_ref_type(iref));
