@@ -39,19 +39,8 @@ tmp=
 mnt=
 loop=
 
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
-
-# shellcheck disable=SC2317  # called through the EXIT trap
-cleanup() {
-	[ -n "$mnt" ] && umount "$mnt" 2>/dev/null
-	[ -n "$loop" ] && losetup -d "$loop" 2>/dev/null
-	[ -n "$tmp" ] && rm -rf --one-file-system "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=bench/lib.sh
+. "$top/bench/lib.sh"
 
 # ------------------------------------------------------------ the image
 
@@ -118,11 +107,6 @@ make_image() {
 }
 
 # ------------------------------------------------------------ measuring
-
-drop_caches() {
-	sync
-	echo 3 > /proc/sys/vm/drop_caches
-}
 
 # measure MODE PIN TOOL ARGS...: "seconds KiB cpu-seconds" of one run; MODE cold drops
 # the page cache first; PIN 1 runs it on CPU 0 only.

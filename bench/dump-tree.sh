@@ -33,19 +33,8 @@ tmp=
 mnt=
 loop=
 
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
-
-# shellcheck disable=SC2317  # called through the EXIT trap
-cleanup() {
-	[ -n "$mnt" ] && umount "$mnt" 2>/dev/null
-	[ -n "$loop" ] && losetup -d "$loop" 2>/dev/null
-	[ -n "$tmp" ] && rm -rf --one-file-system "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=bench/lib.sh
+. "$top/bench/lib.sh"
 
 # ------------------------------------------------------------ the image
 

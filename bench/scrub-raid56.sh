@@ -36,19 +36,8 @@ mnt=
 loops=()
 imgs=()
 
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
-
-# shellcheck disable=SC2317  # called through the EXIT trap
-cleanup() {
-	[ -n "$mnt" ] && umount "$mnt" 2>/dev/null
-	detach
-	rm -rf --one-file-system "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=bench/lib.sh
+. "$top/bench/lib.sh"
 
 [ "$(id -u)" = 0 ] || die "needs root (drop_caches, loop mounts)"
 export BTRFS_DAX_SCRUB_STATUS_DIR=$tmp
@@ -101,24 +90,6 @@ make_images() {
 	detach
 }
 
-drop_caches() {
-	sync
-	echo 3 > /proc/sys/vm/drop_caches
-}
-
-elapsed() {
-	local t0 t1
-	t0=$(date +%s.%N)
-	"$@" > "$tmp/out" 2> "$tmp/err" || echo "bench: '$*' failed: $(head -1 "$tmp/err")" >&2
-	t1=$(date +%s.%N)
-	echo "$t1 - $t0" | bc -l
-}
-
-scrubbed_bytes() {
-	awk '$1 == "data_bytes_scrubbed:" { d = $2 } $1 == "tree_bytes_scrubbed:" { t = $2 }
-	     END { print d + t }' "$1"
-}
-
 [ -f "${imgs[ndev - 1]}" ] || make_images
 
 drop_caches
@@ -133,7 +104,6 @@ cp "$tmp/out" "$tmp/kernel.out"
 b_kern=$(scrubbed_bytes "$tmp/kernel.out")
 detach
 
-mbps() { echo "$1 / $2 / 1000000" | bc -l; }
 echo "RAID6 on ${ndev} x ${size_mb} MiB image files, $(nproc) CPUs"
 printf '%-36s %12s %9s %10s\n' "" "bytes" "seconds" "MB/s"
 printf '%-36s %12d %9.2f %10.1f\n' "ours: btrfs scrub start -r" \

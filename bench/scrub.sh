@@ -33,19 +33,8 @@ tmp=$(mktemp -d /tmp/bench-scrub.XXXXXX)
 mnt=
 loop=
 
-die() {
-	echo "bench: $*" >&2
-	exit 1
-}
-
-# shellcheck disable=SC2317  # called through the EXIT trap
-cleanup() {
-	[ -n "$mnt" ] && umount "$mnt" 2>/dev/null
-	[ -n "$loop" ] && losetup -d "$loop" 2>/dev/null
-	rm -rf --one-file-system "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+# shellcheck source=bench/lib.sh
+. "$top/bench/lib.sh"
 
 [ "$(id -u)" = 0 ] || die "needs root (drop_caches, loop mounts)"
 export BTRFS_DAX_SCRUB_STATUS_DIR=$tmp
@@ -87,25 +76,6 @@ make_image() {
 	umount_image
 }
 
-drop_caches() {
-	sync
-	echo 3 > /proc/sys/vm/drop_caches
-}
-
-# elapsed CMD...: runs CMD, prints the wall time in seconds.
-elapsed() {
-	local t0 t1
-	t0=$(date +%s.%N)
-	"$@" > "$tmp/out" 2> "$tmp/err" || echo "bench: '$*' failed: $(head -1 "$tmp/err")" >&2
-	t1=$(date +%s.%N)
-	echo "$t1 - $t0" | bc -l
-}
-
-scrubbed_bytes() {
-	awk '$1 == "data_bytes_scrubbed:" { d = $2 } $1 == "tree_bytes_scrubbed:" { t = $2 }
-	     END { print d + t }' "$1"
-}
-
 [ -f "$image" ] || make_image
 command -v bc > /dev/null || die "bc not found"
 
@@ -125,7 +95,6 @@ cp "$tmp/out" "$tmp/kernel.out"
 b_kern=$(scrubbed_bytes "$tmp/kernel.out")
 umount_image
 
-mbps() { echo "$1 / $2 / 1000000" | bc -l; }
 r_raw=$(mbps "$b_raw" "$t_raw")
 r_ours=$(mbps "$b_ours" "$t_ours")
 r_kern=$(mbps "$b_kern" "$t_kern")
