@@ -24,37 +24,8 @@
 T=scrub-raid56
 PROBE=$TEST_TOP/tests/tools/libbtrfs-probe
 
-expect() {
-	if [ "$3" = "$4" ]; then
-		pass "$T: $1: $2"
-	else
-		fail "$T: $1: $2" "got '$3', want '$4'" "${5:-}"
-	fi
-}
-
-# scrub NAME ARG...: our scrub of the image files into $work/NAME.out/.err.
-scrub() {
-	local name=$1 why
-	shift
-	run_tool "$work/$name" "$OUR_BTRFS" scrub "$@" "${IMGS[@]}"
-	STATUS=$?
-	if why=$(crash_reason "$STATUS" "$work/$name.err"); then
-		fail "$T: $name" "$why" "$work/$name.err"
-		return 1
-	fi
-}
-
-raw() {
-	awk -v k="$2:" '$1 == k { print $2; exit }' "$work/$1.out"
-}
-
-has() {
-	if grep -qE -- "$3" "$work/$1.out"; then
-		pass "$T: $1: $2"
-	else
-		fail "$T: $1: $2" "no line matching '$3'" "$work/$1.out"
-	fi
-}
+# shellcheck source=tests/scrub-lib.sh
+. "$TEST_TOP/tests/scrub-lib.sh"
 
 images_sum() { cat "${IMGS[@]}" | sha256sum; }
 

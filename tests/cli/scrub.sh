@@ -26,39 +26,8 @@ OUR_MKFS=$TEST_TOP/mkfs.btrfs
 SET_DAX=$TEST_TOP/tests/tools/set-dax-flag
 T=scrub
 
-expect() {
-	if [ "$3" = "$4" ]; then
-		pass "$T: $1: $2"
-	else
-		fail "$T: $1: $2" "got '$3', want '$4'" "${5:-}"
-	fi
-}
-
-# scrub NAME ARG...: our scrub into $work/NAME.out/.err; status in STATUS.
-scrub() {
-	local name=$1 why
-	shift
-	run_tool "$work/$name" "$OUR_BTRFS" scrub "$@"
-	STATUS=$?
-	if why=$(crash_reason "$STATUS" "$work/$name.err"); then
-		fail "$T: $name" "$why" "$work/$name.err"
-		return 1
-	fi
-}
-
-# raw NAME COUNTER: a counter of a -R run.
-raw() {
-	awk -v k="$2:" '$1 == k { print $2; exit }' "$work/$1.out"
-}
-
-# has NAME WHAT REGEX: the output of run NAME has a line matching REGEX.
-has() {
-	if grep -qE -- "$3" "$work/$1.out"; then
-		pass "$T: $1: $2"
-	else
-		fail "$T: $1: $2" "no line matching '$3'" "$work/$1.out"
-	fi
-}
+# shellcheck source=tests/scrub-lib.sh
+. "$TEST_TOP/tests/scrub-lib.sh"
 
 # json_check NAME WHAT FILE PYTHON: PYTHON sets ok from d, FILE's JSON.
 json_check() {
