@@ -7,7 +7,6 @@
 # devices of a multi-device image), empty by default.
 
 IMGS=()
-# shellcheck disable=SC2154  # $work is set by the sourcing script
 
 # expect NAME WHAT GOT WANT [FILE]: GOT equals WANT.
 expect() {
@@ -19,6 +18,7 @@ expect() {
 }
 
 # scrub NAME ARG...: our scrub into $work/NAME.out/.err; status in STATUS.
+# shellcheck disable=SC2154  # $work is set by the sourcing script
 scrub() {
 	local name=$1 why
 	shift
