@@ -66,6 +66,52 @@ stale_infos() {
 		END { for (s in i) if (!(s in c)) print s }' | sort -n
 }
 
+# ids_expected JSON EXPECT: EXPECT is one id, "a|b" (any of them) or "a+b"
+# (every one of them).
+ids_expected() {
+	local id
+	if [[ $2 == *+* ]]; then
+		for id in ${2//+/ }; do
+			json_ids "$1" | grep -qx -- "$id" || return 1
+		done
+		return 0
+	fi
+	json_ids "$1" | grep -qxE -- "$2"
+}
+
+# damaged_copy NAME IMAGE MODE COPY PREFIX: COPY is IMAGE damaged by
+# btrfs-corrupt MODE (its output in PREFIX.inject); else a failure, false.
+damaged_copy() {
+	cp --sparse=always "$2" "$4" || { fail "$1" "cannot copy"; return 1; }
+	if ! "$CORRUPT" "$4" "$3" > "$5.inject" 2>&1; then
+		fail "$1" "btrfs-corrupt failed: $(tail -n 1 "$5.inject")"
+		rm -f "$4"
+		return 1
+	fi
+}
+
+# damaged_verdict NAME COPY PREFIX EXPECT [CHECK-OPTION...]: our check on
+# the damaged COPY reports EXPECT (see ids_expected), exits 1 exactly when
+# an error (not only warnings or notes) is reported, writes valid JSON.
+damaged_verdict() {
+	local name=$1 copy=$2 p=$3 expect=$4 new errors
+	shift 4
+	run_check "$p" "$@" "$copy"
+	new=$(json_ids "$p.json" | sort -u | tr '\n' ' ' | sed 's/ $//')
+	errors=$(grep '"type":"problem"' "$p.json" | grep -c '"severity":"error"')
+	if why=$(crash_reason "$CHECK_STATUS" "$p.err"); then
+		fail "$name" "$why" "$p.err"
+	elif ! ids_expected "$p.json" "$expect"; then
+		fail "$name" "$expect not reported (got: ${new:-nothing})" "$p.json"
+	elif [ "$CHECK_STATUS" != "$([ "$errors" -gt 0 ] && echo 1 || echo 0)" ]; then
+		fail "$name" "exit status $CHECK_STATUS with $errors errors" "$p.err"
+	elif ! json_valid "$p.json"; then
+		fail "$name" "--json output is not valid JSON" "$p.json"
+	else
+		pass "$name ($new)"
+	fi
+}
+
 # stock_verdict NAME [ARG...] DEV...: prints stock check's exit status.
 # Stock finds the other devices of an image only through loop devices.
 stock_verdict() {

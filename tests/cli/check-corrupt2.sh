@@ -89,29 +89,11 @@ cc2_chunks_image() {
 # cc2_one IMAGE MODE EXPECT: damage a copy, expect EXPECT.
 cc2_one() {
 	local img=$1 mode=$2 expect=$3 name="check corrupt2: $2"
-	local copy=$TEST_WORKDIR/cc2-$$.img p=$TEST_WORKDIR/cc2-$$ new errors verdict
+	local copy=$TEST_WORKDIR/cc2-$$.img p=$TEST_WORKDIR/cc2-$$ verdict
 	local -a opts=()
 	case "$mode" in data-*) opts=(--check-data-csum) ;; esac
-	cp --sparse=always "$img" "$copy" || { fail "$name" "cannot copy"; return; }
-	if ! "$CORRUPT" "$copy" "$mode" > "$p.inject" 2>&1; then
-		fail "$name" "btrfs-corrupt failed: $(tail -n 1 "$p.inject")"
-		rm -f "$copy"
-		return
-	fi
-	run_check "$p" "${opts[@]}" "$copy"
-	new=$(json_ids "$p.json" | sort -u | tr '\n' ' ' | sed 's/ $//')
-	errors=$(grep '"type":"problem"' "$p.json" | grep -c '"severity":"error"')
-	if why=$(crash_reason "$CHECK_STATUS" "$p.err"); then
-		fail "$name" "$why" "$p.err"
-	elif ! json_ids "$p.json" | grep -qx "$expect"; then
-		fail "$name" "$expect not reported (got: ${new:-nothing})" "$p.json"
-	elif [ "$CHECK_STATUS" != "$([ "$errors" -gt 0 ] && echo 1 || echo 0)" ]; then
-		fail "$name" "exit status $CHECK_STATUS with $errors errors" "$p.err"
-	elif ! json_valid "$p.json"; then
-		fail "$name" "--json output is not valid JSON" "$p.json"
-	else
-		pass "$name ($new)"
-	fi
+	damaged_copy "$name" "$img" "$mode" "$copy" "$p" || return
+	damaged_verdict "$name" "$copy" "$p" "$expect" "${opts[@]}"
 	verdict=$(stock_verdict "$name" "${opts[@]}" "$copy")
 	echo "$verdict"
 	CC2_DAMAGED=$((CC2_DAMAGED + 1))

@@ -243,43 +243,12 @@ fsc_sets() {
 		fsc_set "v1 space cache" v1cache 2G fsv_fill -R ^free-space-tree
 }
 
-# ids_expected JSON EXPECT: EXPECT is one id, "a|b" (any of them) or "a+b"
-# (every one of them).
-ids_expected() {
-	local id
-	if [[ $2 == *+* ]]; then
-		for id in ${2//+/ }; do
-			json_ids "$1" | grep -qx -- "$id" || return 1
-		done
-		return 0
-	fi
-	json_ids "$1" | grep -qxE -- "$2"
-}
-
 # fsc_one IMAGE MODE EXPECT: damage a copy, expect EXPECT.
 fsc_one() {
 	local img=$1 mode=$2 expect=$3 name="check fs corrupt: $2"
-	local copy=$TEST_WORKDIR/fsc-$$.img p=$TEST_WORKDIR/fsc-$$ new errors
-	cp --sparse=always "$img" "$copy" || { fail "$name" "cannot copy"; return; }
-	if ! "$CORRUPT" "$copy" "$mode" > "$p.inject" 2>&1; then
-		fail "$name" "btrfs-corrupt failed: $(tail -n 1 "$p.inject")"
-		rm -f "$copy"
-		return
-	fi
-	run_check "$p" "$copy"
-	new=$(json_ids "$p.json" | sort -u | tr '\n' ' ' | sed 's/ $//')
-	errors=$(grep '"type":"problem"' "$p.json" | grep -c '"severity":"error"')
-	if why=$(crash_reason "$CHECK_STATUS" "$p.err"); then
-		fail "$name" "$why" "$p.err"
-	elif ! ids_expected "$p.json" "$expect"; then
-		fail "$name" "$expect not reported (got: ${new:-nothing})" "$p.json"
-	elif [ "$CHECK_STATUS" != "$([ "$errors" -gt 0 ] && echo 1 || echo 0)" ]; then
-		fail "$name" "exit status $CHECK_STATUS with $errors errors" "$p.err"
-	elif ! json_valid "$p.json"; then
-		fail "$name" "--json output is not valid JSON" "$p.json"
-	else
-		pass "$name ($new)"
-	fi
+	local copy=$TEST_WORKDIR/fsc-$$.img p=$TEST_WORKDIR/fsc-$$
+	damaged_copy "$name" "$img" "$mode" "$copy" "$p" || return
+	damaged_verdict "$name" "$copy" "$p" "$expect"
 	fsc_stock "$name" "$copy"
 	rm -f "$copy"
 }
