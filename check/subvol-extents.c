@@ -29,43 +29,21 @@ struct ext_ref {
 };
 
 struct ext_refs {
-	struct ext_ref *v;
-	size_t nr, alloc;
-	u64 *nodes;		/* extent items of level > 0 */
-	size_t nr_nodes, alloc_nodes;
-};
-
-/* The roots of one extent, in the order met. */
-struct root_set {
-	u64 *v;
-	size_t nr, alloc;
+	struct rec_vec refs;	/* struct ext_ref */
+	struct rec_vec nodes;	/* u64: extent items of level > 0 */
 };
 
 /* Deeper than any tree: a loop of shared refs in a damaged extent tree. */
 #define RESOLVE_DEPTH_MAX	64
 
-static int grow(void **v, size_t *alloc, size_t nr, size_t elem)
-{
-	size_t n;
-	void *p;
-
-	if (nr < *alloc)
-		return 0;
-	n = *alloc ? 2 * *alloc : 1024;
-	p = realloc(*v, n * elem);
-	if (!p)
-		return -ENOMEM;
-	*v = p;
-	*alloc = n;
-	return 0;
-}
-
 static int ref_add(struct ext_refs *r, u64 bytenr, u64 len, u64 parent,
 		   u64 root)
 {
-	if (grow((void **)&r->v, &r->alloc, r->nr, sizeof(*r->v)))
+	struct ext_ref *ref = vec_push(&r->refs);
+
+	if (!ref)
 		return -ENOMEM;
-	r->v[r->nr++] = (struct ext_ref){ bytenr, len, parent, root };
+	*ref = (struct ext_ref){ bytenr, len, parent, root };
 	return 0;
 }
 
@@ -80,20 +58,21 @@ static int ref_cmp(const void *a, const void *b)
 	return x->root < y->root ? -1 : x->root > y->root;
 }
 
-/* The first reference of bytenr in the sorted, unique array. */
-static const struct ext_ref *ref_first(const struct ext_refs *r, u64 bytenr)
+/* The first reference of bytenr in the sorted array v[0, nr). */
+static const struct ext_ref *ref_first(const struct ext_ref *v, size_t nr,
+				       u64 bytenr)
 {
-	size_t lo = 0, hi = r->nr;
+	size_t lo = 0, hi = nr;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (r->v[mid].bytenr < bytenr)
+		if (v[mid].bytenr < bytenr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo < r->nr && r->v[lo].bytenr == bytenr ? &r->v[lo] : NULL;
+	return lo < nr && v[lo].bytenr == bytenr ? &v[lo] : NULL;
 }
 
 /* The back references of one extent item and its keyed refs. */
@@ -118,10 +97,11 @@ static int extent_item_refs(struct ext_refs *r, const struct btrfs_key *key,
 		 size >= sizeof(*ei) + sizeof(struct btrfs_tree_block_info))
 		level = btrfs_tree_block_level((const void *)(ei + 1));
 	if (level > 0) {
-		if (grow((void **)&r->nodes, &r->alloc_nodes, r->nr_nodes,
-			 sizeof(*r->nodes)))
+		u64 *node = vec_push(&r->nodes);
+
+		if (!node)
 			return -ENOMEM;
-		r->nodes[r->nr_nodes++] = key->objectid;
+		*node = key->objectid;
 	}
 	cur = extent_item_refs_start(key, flags);
 	while ((ret = extent_inline_ref_next(item, size, &cur, &ref)) == 0) {
@@ -239,12 +219,12 @@ static int implied_refs(struct btrfs_fs_info *fs_info, struct ext_refs *r,
 }
 
 /* The tree a block belongs to, by its first references; 0 if unknown. */
-static u64 block_root(const struct ext_refs *r, u64 bytenr)
+static u64 block_root(const struct ext_ref *v, size_t nr, u64 bytenr)
 {
 	int depth;
 
 	for (depth = 0; depth < RESOLVE_DEPTH_MAX; depth++) {
-		const struct ext_ref *ref = ref_first(r, bytenr);
+		const struct ext_ref *ref = ref_first(v, nr, bytenr);
 
 		if (!ref)
 			return 0;
@@ -257,24 +237,27 @@ static u64 block_root(const struct ext_refs *r, u64 bytenr)
 	return 0;
 }
 
-static int root_set_add(struct root_set *s, u64 root)
+/* Adds root to the roots of an extent (u64, in the order met) once. */
+static int root_set_add(struct rec_vec *s, u64 root)
 {
+	u64 *slot;
 	size_t i;
 
 	for (i = 0; i < s->nr; i++)
-		if (s->v[i] == root)
+		if (*VEC_AT(s, u64, i) == root)
 			return 0;
-	if (grow((void **)&s->v, &s->alloc, s->nr, sizeof(*s->v)))
+	slot = vec_push(s);
+	if (!slot)
 		return -ENOMEM;
-	s->v[s->nr++] = root;
+	*slot = root;
 	return 0;
 }
 
 /* The roots the references [ref, ...) of one extent lead to. */
-static int roots_of(const struct ext_refs *r, const struct ext_ref *ref,
-		    struct root_set *s, int depth)
+static int roots_of(const struct rec_vec *refs, const struct ext_ref *ref,
+		    struct rec_vec *s, int depth)
 {
-	const struct ext_ref *end = r->v + r->nr;
+	const struct ext_ref *v = refs->data, *end = v + refs->nr;
 	u64 bytenr = ref->bytenr;
 	int ret = 0;
 
@@ -287,9 +270,9 @@ static int roots_of(const struct ext_refs *r, const struct ext_ref *ref,
 			if (check_is_fs_tree(ref->root))
 				ret = root_set_add(s, ref->root);
 		} else if (ref->parent != bytenr) {
-			up = ref_first(r, ref->parent);
+			up = ref_first(v, refs->nr, ref->parent);
 			if (up)
-				ret = roots_of(r, up, s, depth + 1);
+				ret = roots_of(refs, up, s, depth + 1);
 		}
 	}
 	return ret;
@@ -298,54 +281,58 @@ static int roots_of(const struct ext_refs *r, const struct ext_ref *ref,
 static int all_refs(struct btrfs_fs_info *fs_info, struct ext_refs *r)
 {
 	size_t i, n, nodes;
+	struct ext_ref *v;
 	int ret;
 
 	ret = extent_tree_refs(fs_info, r);
 	if (ret)
 		return ret;
-	qsort(r->v, r->nr, sizeof(*r->v), ref_cmp);
+	vec_sort(&r->refs, ref_cmp);
 	/* The roots of the nodes come from the extent tree's refs alone. */
-	nodes = r->nr;
-	for (i = 0; i < r->nr_nodes; i++) {
+	nodes = r->refs.nr;
+	for (i = 0; i < r->nodes.nr; i++) {
 		struct tree_block_expect expect = { .level = -1 };
 		struct extent_buffer *eb;
-		struct ext_refs view = { .v = r->v, .nr = nodes };
-		u64 root = block_root(&view, r->nodes[i]);
+		u64 node = *VEC_AT(&r->nodes, u64, i);
+		/* The sorted first 'nodes'; implied_refs() may move refs.data. */
+		u64 root = block_root(r->refs.data, nodes, node);
 
 		if (!check_is_fs_tree(root))
 			continue;
-		ret = tree_block_read(fs_info, r->nodes[i], &expect, &eb);
+		ret = tree_block_read(fs_info, node, &expect, &eb);
 		if (!ret)
-			ret = implied_refs(fs_info, r, eb, r->nodes[i]);
+			ret = implied_refs(fs_info, r, eb, node);
 		if (ret)
 			return ret;
 	}
-	qsort(r->v, r->nr, sizeof(*r->v), ref_cmp);
-	for (i = 0, n = 0; i < r->nr; i++)
-		if (!n || ref_cmp(&r->v[n - 1], &r->v[i]))
-			r->v[n++] = r->v[i];
-	r->nr = n;
+	vec_sort(&r->refs, ref_cmp);
+	v = r->refs.data;
+	for (i = 0, n = 0; i < r->refs.nr; i++)
+		if (!n || ref_cmp(&v[n - 1], &v[i]))
+			v[n++] = v[i];
+	r->refs.nr = n;
 	return 0;
 }
 
 int subvol_extents_print(struct btrfs_fs_info *fs_info, u64 subvol, FILE *out)
 {
-	struct ext_refs r = { 0 };
-	struct root_set s = { 0 };
+	struct ext_refs r = { .refs = VEC_INIT(struct ext_ref),
+			      .nodes = VEC_INIT(u64) };
+	struct rec_vec s = VEC_INIT(u64);
 	size_t i = 0, k;
 	int ret;
 
 	ret = all_refs(fs_info, &r);
 	if (!ret)
 		fprintf(out, "Offset\t\tLen\tRoot Refs\tRoots\n");
-	while (!ret && i < r.nr) {
-		const struct ext_ref *first = &r.v[i];
+	while (!ret && i < r.refs.nr) {
+		const struct ext_ref *v = r.refs.data, *first = &v[i];
 
 		s.nr = 0;
-		ret = roots_of(&r, first, &s, 0);
-		while (i < r.nr && r.v[i].bytenr == first->bytenr)
+		ret = roots_of(&r.refs, first, &s, 0);
+		while (i < r.refs.nr && v[i].bytenr == first->bytenr)
 			i++;
-		for (k = 0; !ret && k < s.nr && s.v[k] != subvol; k++)
+		for (k = 0; !ret && k < s.nr && *VEC_AT(&s, u64, k) != subvol; k++)
 			;
 		if (ret || k == s.nr)
 			continue;
@@ -353,11 +340,12 @@ int subvol_extents_print(struct btrfs_fs_info *fs_info, u64 subvol, FILE *out)
 			(unsigned long long)first->bytenr,
 			(unsigned long long)first->len, s.nr);
 		for (k = 0; k < s.nr; k++)
-			fprintf(out, "%llu ", (unsigned long long)s.v[k]);
+			fprintf(out, "%llu ",
+				(unsigned long long)*VEC_AT(&s, u64, k));
 		fputc('\n', out);
 	}
-	free(s.v);
-	free(r.v);
-	free(r.nodes);
+	vec_free(&s);
+	vec_free(&r.refs);
+	vec_free(&r.nodes);
 	return ret;
 }
